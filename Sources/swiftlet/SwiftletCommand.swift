@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `swiftlet` command-line tool: one subcommand per file in this folder.
+@main
+struct SwiftletCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swiftlet",
+        abstract: "A small, native LLM inference engine for CPUs.",
+        subcommands: [
+            InspectCommand.self,
+        ]
+    )
+}
