@@ -9,7 +9,7 @@ let releaseFlags: [String] = portable ? ["-Ounchecked"] : ["-Ounchecked", "-targ
 
 let package = Package(
     name: "Swiftlet",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "Swiftlet", targets: ["Swiftlet"]),
         .executable(name: "swiftlet", targets: ["swiftlet"]),

@@ -1,0 +1,157 @@
+/// The linear-layer kernel: `y = x · wᵀ` for row-major `x [m x k]`, `w [n x k]` (GGUF's
+/// `[out x in]` layout), `y [m x n]`.
+///
+/// Batch invariant by construction: every output element is summed in the same order
+/// whatever `m` is and whichever tile computes it (16-lane partial sums over `k` in steps
+/// of 16, then a fixed horizontal sum, then the scalar tail). So a token's logits are
+/// bit-identical whether it runs alone, in a prefill chunk or in a 64-sequence batch.
+/// Tiles of 4 rows x 4 weight rows read each weight vector once for four activation rows;
+/// the threads split the weight rows, so each weight byte is read once per step.
+public enum MatrixMultiply {
+    /// `y[i][j] = Σ_k x[i][k] · w[j][k]` over the pool's threads.
+    /// - Parameters:
+    ///   - x: activations, `(m, k)` row-major.
+    ///   - w: weights, `(n, k)` row-major.
+    ///   - y: output, `(m, n)` row-major.
+    public static func multiply(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, pool: ThreadPool
+    ) {
+        pool.run { thread in
+            let rows = pool.partition(n, index: thread, granularity: 4)
+            multiplyRange(x, w, y, m: m, n: n, k: k, rows: rows)
+        }
+    }
+
+    /// One thread's share: weight rows `rows` for all `m` activation rows.
+    @inline(__always)
+    static func multiplyRange(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, rows: Range<Int>
+    ) {
+        // Weight rows in blocks of 16 so a block (16 x k floats) stays in L1/L2 while all
+        // activation rows stream past it.
+        var block = rows.lowerBound
+        while block < rows.upperBound {
+            let blockEnd = min(block + 16, rows.upperBound)
+            var i = 0
+            while i + 4 <= m {
+                var j = block
+                while j + 4 <= blockEnd {
+                    tile4x4(x + i * k, w + j * k, y + i * n + j, n: n, k: k)
+                    j += 4
+                }
+                while j < blockEnd {
+                    for r in 0..<4 { y[(i + r) * n + j] = dot(x + (i + r) * k, w + j * k, k) }
+                    j += 1
+                }
+                i += 4
+            }
+            while i < m {
+                var j = block
+                while j + 4 <= blockEnd {
+                    tile1x4(x + i * k, w + j * k, y + i * n + j, k: k)
+                    j += 4
+                }
+                while j < blockEnd {
+                    y[i * n + j] = dot(x + i * k, w + j * k, k)
+                    j += 1
+                }
+                i += 1
+            }
+            block = blockEnd
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    /// The scalar tail `Σ_{k16 ≤ t < k}`, added after the horizontal sum.
+    @inline(__always)
+    static func tail(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, from start: Int, to end: Int) -> Float {
+        var s: Float = 0
+        var t = start
+        while t < end {
+            s = (a[t] * b[t]) + s
+            t += 1
+        }
+        return s
+    }
+
+    /// One output element; the reference order every tile reproduces.
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
+        let k16 = k & ~15
+        var acc = SIMD16<Float>()
+        var t = 0
+        while t < k16 {
+            acc.addProduct(load(a + t), load(b + t))
+            t += 16
+        }
+        return acc.sum() + tail(a, b, from: k16, to: k)
+    }
+
+    /// One activation row against four weight rows.
+    @inline(__always)
+    static func tile1x4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, k: Int) {
+        let k16 = k & ~15
+        let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var t = 0
+        while t < k16 {
+            let xv = load(x + t)
+            a0.addProduct(xv, load(w0 + t))
+            a1.addProduct(xv, load(w1 + t))
+            a2.addProduct(xv, load(w2 + t))
+            a3.addProduct(xv, load(w3 + t))
+            t += 16
+        }
+        y[0] = a0.sum() + tail(x, w0, from: k16, to: k)
+        y[1] = a1.sum() + tail(x, w1, from: k16, to: k)
+        y[2] = a2.sum() + tail(x, w2, from: k16, to: k)
+        y[3] = a3.sum() + tail(x, w3, from: k16, to: k)
+    }
+
+    /// Four activation rows against four weight rows: 16 accumulators, 8 loads per 16 FMAs.
+    @inline(__always)
+    static func tile4x4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, k: Int) {
+        let k16 = k & ~15
+        let x0 = x, x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k
+        let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
+        var a00 = SIMD16<Float>(), a01 = SIMD16<Float>(), a02 = SIMD16<Float>(), a03 = SIMD16<Float>()
+        var a10 = SIMD16<Float>(), a11 = SIMD16<Float>(), a12 = SIMD16<Float>(), a13 = SIMD16<Float>()
+        var a20 = SIMD16<Float>(), a21 = SIMD16<Float>(), a22 = SIMD16<Float>(), a23 = SIMD16<Float>()
+        var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
+        var t = 0
+        while t < k16 {
+            let v0 = load(w0 + t), v1 = load(w1 + t), v2 = load(w2 + t), v3 = load(w3 + t)
+            let u0 = load(x0 + t)
+            a00.addProduct(u0, v0); a01.addProduct(u0, v1); a02.addProduct(u0, v2); a03.addProduct(u0, v3)
+            let u1 = load(x1 + t)
+            a10.addProduct(u1, v0); a11.addProduct(u1, v1); a12.addProduct(u1, v2); a13.addProduct(u1, v3)
+            let u2 = load(x2 + t)
+            a20.addProduct(u2, v0); a21.addProduct(u2, v1); a22.addProduct(u2, v2); a23.addProduct(u2, v3)
+            let u3 = load(x3 + t)
+            a30.addProduct(u3, v0); a31.addProduct(u3, v1); a32.addProduct(u3, v2); a33.addProduct(u3, v3)
+            t += 16
+        }
+        y[0] = a00.sum() + tail(x0, w0, from: k16, to: k)
+        y[1] = a01.sum() + tail(x0, w1, from: k16, to: k)
+        y[2] = a02.sum() + tail(x0, w2, from: k16, to: k)
+        y[3] = a03.sum() + tail(x0, w3, from: k16, to: k)
+        y[n] = a10.sum() + tail(x1, w0, from: k16, to: k)
+        y[n + 1] = a11.sum() + tail(x1, w1, from: k16, to: k)
+        y[n + 2] = a12.sum() + tail(x1, w2, from: k16, to: k)
+        y[n + 3] = a13.sum() + tail(x1, w3, from: k16, to: k)
+        y[2 * n] = a20.sum() + tail(x2, w0, from: k16, to: k)
+        y[2 * n + 1] = a21.sum() + tail(x2, w1, from: k16, to: k)
+        y[2 * n + 2] = a22.sum() + tail(x2, w2, from: k16, to: k)
+        y[2 * n + 3] = a23.sum() + tail(x2, w3, from: k16, to: k)
+        y[3 * n] = a30.sum() + tail(x3, w0, from: k16, to: k)
+        y[3 * n + 1] = a31.sum() + tail(x3, w1, from: k16, to: k)
+        y[3 * n + 2] = a32.sum() + tail(x3, w2, from: k16, to: k)
+        y[3 * n + 3] = a33.sum() + tail(x3, w3, from: k16, to: k)
+    }
+}

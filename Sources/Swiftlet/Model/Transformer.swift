@@ -1,0 +1,235 @@
+import Foundation
+
+/// The Llama decoder: RMSNorm, RoPE on adjacent pairs, grouped-query attention over a paged
+/// KV cache, SwiGLU, and the classifier for the rows that want logits.
+///
+/// One entry point, `forward(_:cache:)`, for every kind of step. Linear layers see the
+/// step's tokens as one `(tokens, dim)` matrix, so weights are read once per step for all
+/// sequences; attention runs per token over its own sequence's blocks. Scratch is allocated
+/// once, for `maxBatchTokens`; `forward` allocates nothing.
+public final class Transformer: @unchecked Sendable {
+    public let configuration: ModelConfiguration
+    public let weights: ModelWeights
+    public let pool: ThreadPool
+    /// Most tokens one step may carry.
+    public let maxBatchTokens: Int
+    /// Positions beyond this are rejected by the engine (RoPE table and attention scratch size).
+    public let maxContext: Int
+
+    // Run state, llama2.c style. T = maxBatchTokens.
+    private let x: UnsafeMutablePointer<Float>        // (T, dim) residual stream
+    private let xb: UnsafeMutablePointer<Float>       // (T, dim) normed input of a sublayer
+    private let xb2: UnsafeMutablePointer<Float>      // (T, dim) sublayer output
+    private let q: UnsafeMutablePointer<Float>        // (T, queryDim)
+    private let k: UnsafeMutablePointer<Float>        // (T, kvDim)
+    private let v: UnsafeMutablePointer<Float>        // (T, kvDim)
+    private let attention: UnsafeMutablePointer<Float> // (T, queryDim) attention output
+    private let hb: UnsafeMutablePointer<Float>       // (T, hidden) gate, then SwiGLU output
+    private let hb2: UnsafeMutablePointer<Float>      // (T, hidden) up
+    private let scores: UnsafeMutablePointer<Float>   // (threads, maxContext) attention weights
+    private let ropeCos: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
+    private let ropeSin: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
+    private let logitInput: UnsafeMutablePointer<Float> // (T, dim) normed rows that want logits
+    private let logits: UnsafeMutablePointer<Float>   // (T, vocab)
+    private let logitRows: UnsafeMutablePointer<Int32> // (T) batch index of each logit row
+    private var allocations: [UnsafeMutableRawPointer] = []
+
+    /// Creates the decoder's run state.
+    /// - Parameters:
+    ///   - maxBatchTokens: most tokens in one `forward` step.
+    ///   - maxContext: longest sequence (defaults to the model's context length).
+    ///   - threadCount: compute threads, the caller included.
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int) {
+        let c = weights.configuration
+        configuration = c
+        self.weights = weights
+        self.maxBatchTokens = max(1, maxBatchTokens)
+        self.maxContext = max(1, min(maxContext ?? c.contextLength, 1 << 20))
+        pool = ThreadPool(threadCount: threadCount)
+        let t = self.maxBatchTokens
+        var allocations: [UnsafeMutableRawPointer] = []
+        func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
+            let raw = calloc(max(count, 1), 64 + MemoryLayout<T>.stride)!  // padded, zeroed, lazily backed
+            allocations.append(raw)
+            return raw.bindMemory(to: T.self, capacity: count)
+        }
+        x = buffer(t * c.dimension)
+        xb = buffer(t * c.dimension)
+        xb2 = buffer(t * c.dimension)
+        q = buffer(t * c.queryDimension)
+        k = buffer(t * c.kvDimension)
+        v = buffer(t * c.kvDimension)
+        attention = buffer(t * c.queryDimension)
+        hb = buffer(t * c.hiddenDimension)
+        hb2 = buffer(t * c.hiddenDimension)
+        scores = buffer(pool.threadCount * self.maxContext)
+        ropeCos = buffer(self.maxContext * c.headDimension / 2)
+        ropeSin = buffer(self.maxContext * c.headDimension / 2)
+        logitInput = buffer(t * c.dimension)
+        logits = buffer(t * c.vocabularySize)
+        logitRows = buffer(t, Int32.self)
+        self.allocations = allocations
+        let half = c.headDimension / 2
+        for position in 0..<self.maxContext {
+            for i in 0..<half {
+                let theta = pow(Double(c.ropeFrequencyBase), -2.0 * Double(i) / Double(c.headDimension))
+                let angle = Double(position) * theta
+                ropeCos[position * half + i] = Float(cos(angle))
+                ropeSin[position * half + i] = Float(sin(angle))
+            }
+        }
+    }
+
+    deinit {
+        for allocation in allocations { free(allocation) }
+    }
+
+    /// Runs one step: appends every token's keys and values to its sequence's blocks in
+    /// `cache` and returns logits for the tokens that want them.
+    ///
+    /// Preconditions (the engine checks them): `batch.tokenCount <= maxBatchTokens`, token
+    /// ids below the vocabulary size, positions below `maxContext`, and every sequence's
+    /// block table long enough for its positions. A token attends to positions
+    /// `0...position` of its sequence, including earlier tokens of the same step.
+    public func forward(_ batch: TokenBatch, cache: PagedKVCache) -> Logits {
+        let c = configuration
+        let n = batch.tokenCount
+        precondition(n > 0 && n <= maxBatchTokens, "batch of \(n) tokens (capacity \(maxBatchTokens))")
+        let dim = c.dimension, hidden = c.hiddenDimension
+
+        batch.tokens.withUnsafeBufferPointer { tokens in
+            for t in 0..<n {
+                let id = Int(tokens[t])
+                precondition(id >= 0 && id < c.vocabularySize, "token id \(id) out of range")
+                (x + t * dim).update(from: weights.tokenEmbedding.pointer + id * dim, count: dim)
+            }
+        }
+
+        for (layerIndex, layer) in weights.layers.enumerated() {
+            for t in 0..<n {
+                VectorOps.rmsNorm(x + t * dim, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, into: xb + t * dim, count: dim)
+            }
+            pool.run { thread in
+                project(xb, layer.query, into: q, rows: n, thread: thread)
+                project(xb, layer.key, into: k, rows: n, thread: thread)
+                project(xb, layer.value, into: v, rows: n, thread: thread)
+            }
+            storeKeysAndValues(batch, layer: layerIndex, cache: cache)
+            attend(batch, layer: layerIndex, cache: cache)
+            pool.run { thread in project(attention, layer.output, into: xb2, rows: n, thread: thread) }
+            VectorOps.add(xb2, to: x, count: n * dim)
+
+            for t in 0..<n {
+                VectorOps.rmsNorm(x + t * dim, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, into: xb + t * dim, count: dim)
+            }
+            pool.run { thread in
+                let columns = pool.partition(hidden, index: thread, granularity: 16)
+                MatrixMultiply.multiplyRange(xb, layer.gate.pointer, hb, m: n, n: hidden, k: dim, rows: columns)
+                MatrixMultiply.multiplyRange(xb, layer.up.pointer, hb2, m: n, n: hidden, k: dim, rows: columns)
+                for t in 0..<n {
+                    VectorOps.swiGLU(hb + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
+                }
+            }
+            pool.run { thread in project(hb, layer.down, into: xb2, rows: n, thread: thread) }
+            VectorOps.add(xb2, to: x, count: n * dim)
+        }
+
+        // Classifier, only for the rows that want logits.
+        var rowCount = 0
+        batch.wantsLogits.withUnsafeBufferPointer { wants in
+            for t in 0..<n where wants[t] {
+                VectorOps.rmsNorm(x + t * dim, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, into: logitInput + rowCount * dim, count: dim)
+                logitRows[rowCount] = Int32(t)
+                rowCount += 1
+            }
+        }
+        if rowCount > 0 {
+            let rows = rowCount
+            pool.run { thread in project(logitInput, weights.classifier, into: logits, rows: rows, thread: thread) }
+        }
+        return Logits(pointer: logits, rowCount: rowCount, vocabularySize: c.vocabularySize)
+    }
+
+    /// One thread's share of `y = x · wᵀ` for `rows` activation rows.
+    @inline(__always)
+    private func project(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
+        let share = pool.partition(w.rows, index: thread, granularity: 16)
+        MatrixMultiply.multiplyRange(input, w.pointer, output, m: rows, n: w.rows, k: w.columns, rows: share)
+    }
+
+    /// Applies RoPE to the step's queries and keys, and writes keys and values into the cache.
+    private func storeKeysAndValues(_ batch: TokenBatch, layer: Int, cache: PagedKVCache) {
+        let c = configuration
+        let hd = c.headDimension, half = hd / 2, qDim = c.queryDimension, kvDim = c.kvDimension
+        batch.positions.withUnsafeBufferPointer { positions in
+        batch.sequences.withUnsafeBufferPointer { sequences in
+        batch.blockIDs.withUnsafeBufferPointer { blockIDs in
+        batch.tableOffsets.withUnsafeBufferPointer { offsets in
+            for t in 0..<batch.tokenCount {
+                let position = Int(positions[t])
+                precondition(position >= 0 && position < maxContext, "position \(position) beyond context \(maxContext)")
+                let cosRow = ropeCos + position * half, sinRow = ropeSin + position * half
+                for head in 0..<c.headCount {
+                    VectorOps.rope(q + t * qDim + head * hd, cos: cosRow, sin: sinRow, headDimension: hd)
+                }
+                for head in 0..<c.kvHeadCount {
+                    VectorOps.rope(k + t * kvDim + head * hd, cos: cosRow, sin: sinRow, headDimension: hd)
+                }
+                let sequence = Int(sequences[t])
+                let tableIndex = Int(offsets[sequence]) + position / cache.blockSize
+                precondition(tableIndex < Int(offsets[sequence + 1]), "block table too short for position \(position)")
+                let block = Int(blockIDs[tableIndex])
+                let slot = position % cache.blockSize
+                cache.keyPointer(layer: layer, block: block, slot: slot).update(from: k + t * kvDim, count: kvDim)
+                cache.valuePointer(layer: layer, block: block, slot: slot).update(from: v + t * kvDim, count: kvDim)
+            }
+        }}}}
+    }
+
+    /// Causal attention of every (token, head) over its sequence's cached positions.
+    private func attend(_ batch: TokenBatch, layer: Int, cache: PagedKVCache) {
+        let c = configuration
+        let hd = c.headDimension, qDim = c.queryDimension, group = c.groupSize
+        let scale = 1 / Float(hd).squareRoot()
+        let blockSize = cache.blockSize
+        let n = batch.tokenCount
+        batch.positions.withUnsafeBufferPointer { positions in
+        batch.sequences.withUnsafeBufferPointer { sequences in
+        batch.blockIDs.withUnsafeBufferPointer { blockIDs in
+        batch.tableOffsets.withUnsafeBufferPointer { offsets in
+            pool.run { thread in
+                let weightsRow = scores + thread * maxContext
+                for item in pool.partition(n * c.headCount, index: thread) {
+                    let t = item / c.headCount, head = item % c.headCount
+                    let kvHead = head / group
+                    let length = Int(positions[t]) + 1
+                    let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[t])])
+                    let query = UnsafePointer(q + t * qDim + head * hd)
+                    var position = 0
+                    while position < length {
+                        let block = Int(table[position / blockSize])
+                        let keys = cache.keyPointer(layer: layer, block: block, slot: 0) + kvHead * hd
+                        let end = min(length, position + blockSize)
+                        for p in position..<end {
+                            weightsRow[p] = VectorOps.dot(query, keys + (p - position) * cache.kvDimension, count: hd) * scale
+                        }
+                        position = end
+                    }
+                    VectorOps.softmax(weightsRow, count: length)
+                    let out = attention + t * qDim + head * hd
+                    out.update(repeating: 0, count: hd)
+                    position = 0
+                    while position < length {
+                        let block = Int(table[position / blockSize])
+                        let values = cache.valuePointer(layer: layer, block: block, slot: 0) + kvHead * hd
+                        let end = min(length, position + blockSize)
+                        for p in position..<end {
+                            VectorOps.addScaled(values + (p - position) * cache.kvDimension, weightsRow[p], to: out, count: hd)
+                        }
+                        position = end
+                    }
+                }
+            }
+        }}}}
+    }
+}

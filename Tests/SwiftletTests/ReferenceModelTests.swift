@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Swiftlet
+
+/// The decoder against float64 reference outputs of ../shared/fixtures/models.
+@Suite("Reference models", .enabled(if: SharedFixtures.available, SharedFixtures.skipMessage))
+struct ReferenceModelTests {
+    static let cases: [(file: String, expected: String)] = [
+        ("tinygqa.gguf", "tinygqa"),
+        ("tinygqa-f16.gguf", "tinygqa-f16"),
+        ("tinygqa-q8_0.gguf", "tinygqa-q8_0"),
+        ("stories260K.bin", "stories260K"),
+    ]
+
+    /// Greedy decoding token by token straight on the Transformer, checking the first two
+    /// steps' logits within 1e-3 and all 32 greedy ids.
+    @Test(arguments: cases)
+    func greedyIdsAndLogitsMatch(file: String, expected name: String) throws {
+        let expected = try SharedFixtures.expected(name)
+        let model = try ModelLoader.load(path: SharedFixtures.path("models/\(file)"))
+        let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2)
+        let cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: 8)
+        let table = (0..<4).map { _ in cache.blocks.allocate()! }
+        var batch = TokenBatch()
+        var tokens = expected.prompt_ids
+        var generated: [Int32] = []
+        var step = 0
+        var position = 0
+        var pending = tokens
+        while generated.count < expected.greedy_ids.count {
+            batch.removeAll()
+            let sequence = batch.addSequence(blockTable: table)
+            for (i, token) in pending.enumerated() {
+                batch.append(token: token, position: position + i, sequence: sequence, wantsLogits: i == pending.count - 1)
+            }
+            position += pending.count
+            let logits = transformer.forward(batch, cache: cache).row(0)
+            if step < expected.logits.count {
+                let reference = expected.logits[step]
+                #expect(reference.count == logits.count)
+                var worst = 0.0
+                for i in 0..<min(reference.count, logits.count) { worst = max(worst, abs(Double(logits[i]) - reference[i])) }
+                #expect(worst < 1e-3, "step \(step): max |logit - reference| = \(worst)")
+            }
+            let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
+            generated.append(next)
+            tokens.append(next)
+            pending = [next]
+            step += 1
+        }
+        #expect(generated == expected.greedy_ids)
+    }
+}
