@@ -7,6 +7,7 @@ struct SwiftletCommand: AsyncParsableCommand {
         commandName: "swiftlet",
         abstract: "A small, native LLM inference engine for CPUs.",
         subcommands: [
+            GenerateCommand.self,
             InspectCommand.self,
             KernelBenchCommand.self,
         ]

@@ -1,0 +1,293 @@
+import Foundation
+
+/// The inference engine: owns the model, the KV cache and the scheduling loop, which runs on
+/// its own thread (compute stays off Swift's cooperative pool). Many callers may submit
+/// concurrently; every step runs one batched forward over all scheduled requests.
+///
+/// ```swift
+/// let engine = try Engine(model: ModelLoader.load(path: "Models/shakespeare-target.gguf"))
+/// for try await event in engine.generate(prompt: .text("ROMEO:"), parameters: .init(maxTokens: 64)) {
+///     if case .token(_, let text) = event { print(text, terminator: "") }
+/// }
+/// ```
+public final class Engine: @unchecked Sendable {
+    public let configuration: EngineConfiguration
+    public let modelConfiguration: ModelConfiguration
+    /// nil for checkpoints without a vocabulary (llama2.c without `tokenizer.bin`).
+    public let tokenizer: (any Tokenizer)?
+    /// Longest sequence, prompt plus generated.
+    public let maxContext: Int
+
+    private let transformer: Transformer
+    private let cache: PagedKVCache
+    private let scheduler: Scheduler
+
+    // Shared with callers; guarded by `condition`.
+    private let condition = NSCondition()
+    private var inbox: [Request] = []
+    private var cancellations: Set<Int> = []
+    private var stopping = false
+    private var nextID = 0
+    private var metricsSnapshot = EngineMetrics()
+    private var loopFinished = false
+
+    // Engine thread only.
+    private var metrics = EngineMetrics()
+    private var batch = TokenBatch()
+
+    /// Starts an engine for `model`.
+    /// - Parameter tokenizer: defaults to the one in the model's GGUF metadata.
+    public init(model: LoadedModel, tokenizer: (any Tokenizer)? = nil, configuration: EngineConfiguration = EngineConfiguration()) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        modelConfiguration = model.configuration
+        if let tokenizer {
+            self.tokenizer = tokenizer
+        } else if let metadata = model.metadata, metadata["tokenizer.ggml.model"] != nil {
+            self.tokenizer = try makeTokenizer(from: metadata)
+        } else {
+            self.tokenizer = nil
+        }
+        if let vocabulary = self.tokenizer?.vocabulary.count, vocabulary > model.configuration.vocabularySize {
+            throw GenerationError.invalidRequest("tokenizer has \(vocabulary) tokens, the model only \(model.configuration.vocabularySize)")
+        }
+        maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength)
+        transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
+                                  maxContext: maxContext, threadCount: configuration.threadCount)
+        cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
+                             megabytes: configuration.kvCacheMegabytes)
+        scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
+                              maxSequences: configuration.maxSequences)
+        metrics.startTime = MonotonicClock.now()
+        metrics.kvBlocksTotal = cache.blockCount
+        metricsSnapshot = metrics
+        let thread = Thread { [self] in self.runLoop() }
+        thread.name = "swiftlet-engine"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Stops the loop: running and waiting requests finish as cancelled. Idempotent.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Waits until the loop thread has exited after `shutdown()`.
+    public func waitUntilStopped() {
+        condition.lock()
+        while !loopFinished { condition.wait() }
+        condition.unlock()
+    }
+
+    /// A snapshot of the engine-wide counters (updated after every step).
+    public var currentMetrics: EngineMetrics {
+        condition.lock()
+        defer { condition.unlock() }
+        return metricsSnapshot
+    }
+
+    /// Tokens of `prompt` as the engine will run them.
+    public func tokens(for prompt: Prompt) throws -> [Int32] {
+        switch prompt {
+        case .tokens(let ids): return ids
+        case .text(let text):
+            guard let tokenizer else {
+                throw GenerationError.invalidRequest("this model has no tokenizer: give prompt token ids")
+            }
+            return tokenizer.encode(text)
+        }
+    }
+
+    /// Streams a request's tokens, then `.finished`. Cancelling the consuming task (or
+    /// dropping the stream) cancels the request; its blocks are freed at the next step.
+    public func generate(prompt: Prompt, parameters: GenerationParameters = GenerationParameters()) -> AsyncThrowingStream<GenerationEvent, Error> {
+        AsyncThrowingStream { continuation in
+            do {
+                let id = try submit(prompt: prompt, parameters: parameters) { event in
+                    continuation.yield(event)
+                    if case .finished = event { continuation.finish() }
+                }
+                continuation.onTermination = { [weak self] termination in
+                    if case .cancelled = termination { self?.cancel(id) }
+                }
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+    }
+
+    /// Runs a request to the end and returns its result.
+    public func complete(prompt: Prompt, parameters: GenerationParameters = GenerationParameters()) async throws -> GenerationResult {
+        for try await event in generate(prompt: prompt, parameters: parameters) {
+            if case .finished(let result) = event { return result }
+        }
+        throw GenerationError.engineStopped
+    }
+
+    /// Queues a request; `onEvent` is called on the engine thread for each event, the last
+    /// being `.finished`. Returns the request id for `cancel(_:)`.
+    /// - Throws: `GenerationError.invalidRequest` for an empty or over-long prompt, token ids
+    ///   outside the vocabulary, or bad parameters.
+    @discardableResult
+    public func submit(prompt: Prompt, parameters: GenerationParameters = GenerationParameters(),
+                       onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws -> Int {
+        let ids = try tokens(for: prompt)
+        try validate(promptTokens: ids, parameters: parameters)
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { throw GenerationError.engineStopped }
+        nextID += 1
+        let request = Request(id: nextID, promptTokens: ids, parameters: parameters,
+                              vocabularySize: modelConfiguration.vocabularySize,
+                              text: TextStream(tokenizer: tokenizer, stopSequences: parameters.stopSequences), emit: onEvent)
+        inbox.append(request)
+        condition.broadcast()
+        return request.id
+    }
+
+    /// Cancels a request; it finishes with `.cancelled` at the next step. Unknown or
+    /// finished ids are ignored.
+    public func cancel(_ id: Int) {
+        condition.lock()
+        cancellations.insert(id)
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func validate(promptTokens ids: [Int32], parameters: GenerationParameters) throws {
+        guard !ids.isEmpty else { throw GenerationError.invalidRequest("the prompt is empty") }
+        guard parameters.maxTokens >= 1 else { throw GenerationError.invalidRequest("max tokens must be at least 1") }
+        do { try parameters.sampling.validate() } catch { throw GenerationError.invalidRequest("\(error)") }
+        if let bad = ids.first(where: { $0 < 0 || Int($0) >= modelConfiguration.vocabularySize }) {
+            throw GenerationError.invalidRequest("token id \(bad) is outside the vocabulary (0..<\(modelConfiguration.vocabularySize))")
+        }
+        guard ids.count < maxContext else {
+            throw GenerationError.invalidRequest("the prompt has \(ids.count) tokens; the context holds \(maxContext) (prompt plus at least one generated token)")
+        }
+        guard cache.blocksNeeded(forTokens: ids.count + 1) <= cache.blockCount else {
+            throw GenerationError.invalidRequest("the prompt has \(ids.count) tokens; the KV cache holds \(cache.tokenCapacity)")
+        }
+    }
+
+    // MARK: - The loop (engine thread)
+
+    private func runLoop() {
+        while true {
+            condition.lock()
+            while inbox.isEmpty && cancellations.isEmpty && !scheduler.hasWork && !stopping {
+                condition.wait()
+            }
+            let arrivals = inbox
+            inbox.removeAll()
+            var cancelled = cancellations
+            cancellations.removeAll()
+            let stop = stopping
+            condition.unlock()
+
+            for request in arrivals { scheduler.add(request) }
+            if stop {
+                cancelled.formUnion((scheduler.running + scheduler.waiting).map(\.id))
+            }
+            for id in cancelled {
+                if let request = scheduler.request(withID: id) { finish(request, reason: .cancelled) }
+            }
+            if stop { break }
+            if scheduler.hasWork { step() }
+            publishMetrics()
+        }
+        publishMetrics()
+        condition.lock()
+        loopFinished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func step() {
+        let work = scheduler.schedule()
+        for request in scheduler.exhausted { finish(request, reason: .length) }
+        guard !work.isEmpty else { return }
+        let now = MonotonicClock.now()
+        batch.removeAll()
+        for item in work {
+            let request = item.request
+            if request.metrics.firstScheduledTime == nil { request.metrics.firstScheduledTime = now }
+            let sequence = batch.addSequence(blockTable: request.blockTable)
+            let start = request.computedTokenCount
+            for position in start..<(start + item.tokenCount) {
+                batch.append(token: request.tokens[position], position: position, sequence: sequence,
+                             wantsLogits: position == request.tokens.count - 1)
+                if position < request.promptTokens.count { metrics.promptTokensComputed += 1 }
+            }
+        }
+        let logits = transformer.forward(batch, cache: cache)
+        let end = MonotonicClock.now()
+        metrics.forwardSeconds += end - now
+        metrics.steps += 1
+        metrics.batchedTokens += batch.tokenCount
+        metrics.maxBatchTokens = max(metrics.maxBatchTokens, batch.tokenCount)
+        metrics.batchedSequences += work.count
+        metrics.maxBatchSequences = max(metrics.maxBatchSequences, work.count)
+
+        var row = 0
+        for item in work {
+            let request = item.request
+            request.computedTokenCount += item.tokenCount
+            guard request.computedTokenCount == request.tokens.count else { continue }
+            let token = request.tokens.withUnsafeBufferPointer { history in
+                request.sampler.sample(logits: UnsafeBufferPointer(logits.row(row)), history: history)
+            }
+            row += 1
+            accept(token, for: request, at: end)
+        }
+    }
+
+    /// Appends a sampled token, streams it and finishes the request when it should stop.
+    private func accept(_ token: Int32, for request: Request, at time: Double) {
+        request.tokens.append(token)
+        metrics.generatedTokens += 1
+        request.metrics.generatedTokenCount += 1
+        request.metrics.targetSteps += 1
+        if let last = request.metrics.firstTokenTime.map({ _ in request.lastTokenTime }) {
+            request.metrics.interTokenLatencies.append(time - last)
+        } else {
+            request.metrics.firstTokenTime = time
+        }
+        request.lastTokenTime = time
+        let endOfGeneration = !request.parameters.ignoreEOS && (tokenizer?.isEndOfGeneration(token) ?? false)
+        let piece = endOfGeneration ? (text: "", stopped: false) : request.text.append(token)
+        request.emit(.token(id: token, text: piece.text))
+        if endOfGeneration || piece.stopped {
+            finish(request, reason: .stop)
+        } else if request.generatedCount >= request.parameters.maxTokens || request.tokens.count >= maxContext {
+            finish(request, reason: .length)
+        }
+    }
+
+    private func finish(_ request: Request, reason: FinishReason) {
+        scheduler.remove(request)
+        request.finishReason = reason
+        request.metrics.finishTime = MonotonicClock.now()
+        let tail = request.text.finish(stopped: reason == .stop)
+        if !tail.isEmpty { request.emit(.text(tail)) }
+        if reason == .cancelled { metrics.requestsCancelled += 1 } else { metrics.requestsFinished += 1 }
+        request.emit(.finished(request.result()))
+    }
+
+    private func publishMetrics() {
+        metrics.runningRequests = scheduler.running.count
+        metrics.waitingRequests = scheduler.waiting.count
+        metrics.kvBlocksUsed = cache.blocks.usedBlockCount
+        metrics.peakKVBlocksUsed = max(metrics.peakKVBlocksUsed, metrics.kvBlocksUsed)
+        metrics.preemptions = scheduler.preemptionCount
+        condition.lock()
+        metricsSnapshot = metrics
+        condition.unlock()
+    }
+}

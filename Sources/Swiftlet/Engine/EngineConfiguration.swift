@@ -1,0 +1,37 @@
+/// How an engine is sized.
+public struct EngineConfiguration: Sendable, Equatable {
+    /// Compute threads, the engine thread included.
+    public var threadCount: Int
+    /// Token budget of one step (decode tokens plus prompt chunks).
+    public var maxBatchTokens: Int
+    /// Most requests running at once.
+    public var maxSequences: Int
+    /// Memory for keys and values; the pool has as many blocks as fit.
+    public var kvCacheMegabytes: Int
+    /// Tokens per KV block.
+    public var blockSize: Int
+    /// Longest sequence (prompt plus generated); nil = the model's context length.
+    public var maxContext: Int?
+
+    public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
+                kvCacheMegabytes: Int = 1024, blockSize: Int = 16, maxContext: Int? = nil) {
+        self.threadCount = threadCount
+        self.maxBatchTokens = maxBatchTokens
+        self.maxSequences = maxSequences
+        self.kvCacheMegabytes = kvCacheMegabytes
+        self.blockSize = blockSize
+        self.maxContext = maxContext
+    }
+
+    func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw GenerationError.invalidRequest(message) }
+        }
+        try check(threadCount >= 1 && threadCount <= 256, "thread count must be 1...256")
+        try check(maxBatchTokens >= 1 && maxBatchTokens <= 65536, "max batch tokens must be 1...65536")
+        try check(maxSequences >= 1 && maxSequences <= 4096, "max sequences must be 1...4096")
+        try check(kvCacheMegabytes >= 1, "KV cache size must be at least 1 MB")
+        try check(blockSize >= 1 && blockSize <= 1024, "block size must be 1...1024")
+        try check(maxContext.map { $0 >= 2 } ?? true, "context must be at least 2 tokens")
+    }
+}

@@ -1,0 +1,114 @@
+/// One request's share of a step: run `tokenCount` of its uncomputed tokens.
+struct ScheduledWork {
+    let request: Request
+    let tokenCount: Int
+}
+
+/// vLLM v1-style scheduler in token counts, no phases: every step fills a token budget with
+/// the running requests first (one decode token each, or the rest of a prompt chunk), then
+/// with chunks of waiting prompts in arrival order. When the KV cache has no block left it
+/// preempts the newest running request (frees its blocks; it is recomputed later).
+final class Scheduler {
+    let cache: PagedKVCache
+    let maxBatchTokens: Int
+    let maxSequences: Int
+    /// Arrival order; preempted requests go back to the front.
+    private(set) var waiting: [Request] = []
+    /// Admission order (the last is the newest, preempted first).
+    private(set) var running: [Request] = []
+    /// Preemptions since start.
+    private(set) var preemptionCount = 0
+    /// Requests that cannot grow in a cache they would fill alone; the engine finishes them.
+    private(set) var exhausted: [Request] = []
+
+    init(cache: PagedKVCache, maxBatchTokens: Int, maxSequences: Int) {
+        self.cache = cache
+        self.maxBatchTokens = maxBatchTokens
+        self.maxSequences = maxSequences
+    }
+
+    var hasWork: Bool { !waiting.isEmpty || !running.isEmpty }
+
+    func add(_ request: Request) {
+        waiting.append(request)
+    }
+
+    /// The work of the next step, in batch order.
+    func schedule() -> [ScheduledWork] {
+        var work: [ScheduledWork] = []
+        var budget = maxBatchTokens
+        exhausted.removeAll()
+        var preempted = false
+
+        var index = 0
+        while index < running.count && budget > 0 {
+            let request = running[index]
+            let count = min(request.uncomputedCount, budget)
+            if count == 0 { index += 1; continue }
+            var scheduled = true
+            while !reserveBlocks(request, tokens: request.computedTokenCount + count) {
+                let victim = running.last!
+                if victim === request && running.count == 1 {
+                    // Alone and still out of room: the cache is its limit.
+                    running.removeLast()
+                    exhausted.append(request)
+                    scheduled = false
+                    break
+                }
+                preempt(victim)
+                preempted = true
+                if victim === request { scheduled = false; break }
+            }
+            guard scheduled else { continue }
+            work.append(ScheduledWork(request: request, tokenCount: count))
+            budget -= count
+            index += 1
+        }
+
+        while !preempted && budget > 0 && running.count < maxSequences, let request = waiting.first {
+            let count = min(request.uncomputedCount, budget)
+            guard reserveBlocks(request, tokens: request.computedTokenCount + count) else { break }
+            waiting.removeFirst()
+            running.append(request)
+            work.append(ScheduledWork(request: request, tokenCount: count))
+            budget -= count
+        }
+        return work
+    }
+
+    /// Removes a finished or cancelled request and frees its blocks.
+    func remove(_ request: Request) {
+        if let i = running.firstIndex(where: { $0 === request }) { running.remove(at: i) }
+        if let i = waiting.firstIndex(where: { $0 === request }) { waiting.remove(at: i) }
+        releaseBlocks(request)
+    }
+
+    /// The request with `id`, waiting or running.
+    func request(withID id: Int) -> Request? {
+        running.first { $0.id == id } ?? waiting.first { $0.id == id }
+    }
+
+    /// Grows the request's block table to hold `tokens` tokens; false when the pool is out.
+    private func reserveBlocks(_ request: Request, tokens: Int) -> Bool {
+        let needed = cache.blocksNeeded(forTokens: tokens)
+        while request.blockTable.count < needed {
+            guard let block = cache.blocks.allocate() else { return false }
+            request.blockTable.append(block)
+        }
+        return true
+    }
+
+    private func releaseBlocks(_ request: Request) {
+        cache.blocks.release(request.blockTable)
+        request.blockTable.removeAll()
+    }
+
+    private func preempt(_ request: Request) {
+        running.removeAll { $0 === request }
+        releaseBlocks(request)
+        request.computedTokenCount = 0
+        request.metrics.preemptionCount += 1
+        preemptionCount += 1
+        waiting.insert(request, at: 0)
+    }
+}

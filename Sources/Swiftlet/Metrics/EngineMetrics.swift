@@ -1,0 +1,33 @@
+/// Engine-wide counters since start; a snapshot is a value.
+public struct EngineMetrics: Sendable, Codable, Equatable {
+    public var steps = 0
+    public var promptTokensComputed = 0
+    public var generatedTokens = 0
+    public var requestsFinished = 0
+    public var requestsCancelled = 0
+    public var preemptions = 0
+    /// Tokens in the step, summed (mean batch size = batchedTokens / steps).
+    public var batchedTokens = 0
+    public var maxBatchTokens = 0
+    /// Sequences in a step, summed and at most.
+    public var batchedSequences = 0
+    public var maxBatchSequences = 0
+    public var runningRequests = 0
+    public var waitingRequests = 0
+    public var kvBlocksTotal = 0
+    public var kvBlocksUsed = 0
+    public var peakKVBlocksUsed = 0
+    /// Prefix cache: prompt tokens looked up, and found cached.
+    public var prefixQueryTokens = 0
+    public var prefixHitTokens = 0
+    public var prefixEvictions = 0
+    /// Seconds spent inside forward steps.
+    public var forwardSeconds = 0.0
+    public var startTime = 0.0
+
+    public init() {}
+
+    public var meanBatchTokens: Double { steps > 0 ? Double(batchedTokens) / Double(steps) : 0 }
+    public var meanBatchSequences: Double { steps > 0 ? Double(batchedSequences) / Double(steps) : 0 }
+    public var prefixHitRate: Double { prefixQueryTokens > 0 ? Double(prefixHitTokens) / Double(prefixQueryTokens) : 0 }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+import Swiftlet
+
+/// Model and engine options shared by `generate`, `bench`, `batch` and `perplexity`.
+struct EngineOptions: ParsableArguments {
+    @Option(name: .long, help: "GGUF or llama2.c checkpoint (default: the shipped Models/shakespeare-target.gguf).")
+    var model: String?
+
+    @Option(name: .long, help: "A llama2.c tokenizer.bin for checkpoints without a vocabulary.")
+    var tokenizer: String?
+
+    @Option(name: .long, help: "Compute threads.")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(name: .long, help: "Token budget of one engine step (decodes plus prompt chunks).")
+    var maxBatchTokens: Int = 512
+
+    @Option(name: .long, help: "Most requests running at once.")
+    var maxSequences: Int = 64
+
+    @Option(name: .customLong("kv-cache-mb"), help: "Memory for the KV cache, in MiB.")
+    var kvCacheMB: Int = 512
+
+    @Option(name: .long, help: "Longest sequence, prompt plus generated (default: the model's context length).")
+    var context: Int?
+
+    func validate() throws {
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+        guard (1...65536).contains(maxBatchTokens) else { throw ValidationError("--max-batch-tokens must be between 1 and 65536") }
+        guard (1...4096).contains(maxSequences) else { throw ValidationError("--max-sequences must be between 1 and 4096") }
+        guard kvCacheMB >= 1 else { throw ValidationError("--kv-cache-mb must be at least 1") }
+        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
+    }
+
+    /// The model path: `--model`, or the shipped target found from the working directory
+    /// or next to the executable's package.
+    func modelPath() throws -> String {
+        if let model { return model }
+        let name = "Models/shakespeare-target.gguf"
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let candidates = [
+            FileManager.default.currentDirectoryPath + "/" + name,
+            // .build/<triple>/release/swiftlet -> package root
+            executable.deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(name).path,
+        ]
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            throw ValidationError("no --model given and the shipped model \(name) was not found")
+        }
+        return found
+    }
+
+    var engineConfiguration: EngineConfiguration {
+        EngineConfiguration(threadCount: threads, maxBatchTokens: maxBatchTokens, maxSequences: maxSequences,
+                            kvCacheMegabytes: kvCacheMB, maxContext: context)
+    }
+
+    /// Loads the model (and `--tokenizer`) and starts an engine.
+    func makeEngine() throws -> (Engine, LoadedModel) {
+        let model = try ModelLoader.load(path: modelPath())
+        var tokenizer: (any Tokenizer)?
+        if let path = self.tokenizer {
+            tokenizer = try loadTokenizer(path: path)
+        }
+        return (try Engine(model: model, tokenizer: tokenizer, configuration: engineConfiguration), model)
+    }
+}
+
+/// Parses "1,2,3" into token ids.
+func parseTokenList(_ text: String, option: String) throws -> [Int32] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    return try parts.map { part in
+        guard let id = Int32(part.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+            throw ValidationError("\(option): '\(part)' is not a token id (expected comma-separated non-negative integers)")
+        }
+        return id
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// Loads a tokenizer from a GGUF file's vocabulary or a llama2.c `tokenizer.bin`.
+func loadTokenizer(path: String) throws -> any Tokenizer {
+    let file = try MappedFile(path: path)
+    if file.bytes.count >= 4, file.bytes.loadUnaligned(as: UInt32.self) == 0x4655_4747 {
+        return try makeTokenizer(from: GGUFFile(file: file).metadata)
+    }
+    throw ValidationError("--tokenizer: '\(path)' is not a GGUF vocabulary")
+}

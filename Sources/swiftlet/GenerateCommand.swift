@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Swiftlet
+
+/// `swiftlet generate`: one request through the engine, streamed to stdout, stats to stderr.
+struct GenerateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate text from a prompt and print tokens per second.")
+
+    @OptionGroup var engine: EngineOptions
+
+    @Option(name: .long, help: "Prompt text (tokenized with the model's vocabulary, BOS added).")
+    var prompt: String?
+
+    @Option(name: .long, help: "Prompt token ids, comma separated, used exactly as given (no BOS added).")
+    var promptTokens: String?
+
+    @Option(name: .long, help: "Most tokens to generate.")
+    var maxTokens: Int = 128
+
+    @Option(name: .long, help: "Sampling temperature; 0 is greedy.")
+    var temperature: Float = 0.8
+
+    @Option(name: .long, help: "Keep the K most likely tokens (0 = off).")
+    var topK: Int = 40
+
+    @Option(name: .long, help: "Nucleus sampling mass (1 = off).")
+    var topP: Float = 0.95
+
+    @Option(name: .long, help: "Drop tokens below this fraction of the best one's probability (0 = off).")
+    var minP: Float = 0.05
+
+    @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off).")
+    var repeatPenalty: Float = 1.0
+
+    @Option(name: .long, help: "Random seed (default: random).")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Stop before this text (repeatable).")
+    var stop: [String] = []
+
+    @Flag(name: .long, help: "Keep generating past end-of-generation tokens.")
+    var ignoreEos = false
+
+    @Flag(name: .long, help: "Print one JSON object with tokens, text and stats instead of streaming.")
+    var json = false
+
+    func validate() throws {
+        guard (prompt == nil) != (promptTokens == nil) else {
+            throw ValidationError("give exactly one of --prompt or --prompt-tokens")
+        }
+        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        do { try sampling.validate() } catch { throw ValidationError("\(error)") }
+    }
+
+    var sampling: SamplingParameters {
+        SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                           repetitionPenalty: repeatPenalty, seed: seed)
+    }
+
+    func run() async throws {
+        let (engine, _) = try self.engine.makeEngine()
+        defer { engine.shutdown() }
+        let input: Prompt = try promptTokens.map { .tokens(try parseTokenList($0, option: "--prompt-tokens")) } ?? .text(prompt!)
+        let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling, stopSequences: stop, ignoreEOS: ignoreEos)
+        var result: GenerationResult?
+        for try await event in engine.generate(prompt: input, parameters: parameters) {
+            switch event {
+            case .token(_, let text), .text(let text):
+                if !json && !text.isEmpty {
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                }
+            case .finished(let finished):
+                result = finished
+            }
+        }
+        guard let result else { throw GenerationError.engineStopped }
+        let m = result.metrics
+        if json {
+            let output = GenerateOutput(result: result)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(output), as: UTF8.self))
+        } else {
+            print()
+            printError(String(
+                format: "prompt tokens: %d | prefill: %.1f tok/s | time to first token: %.1f ms | generated: %d tokens | decode: %.1f tok/s | finish: %@",
+                m.promptTokenCount, m.prefillTokensPerSecond ?? 0, (m.timeToFirstToken ?? 0) * 1000,
+                m.generatedTokenCount, m.decodeTokensPerSecond ?? 0, result.finishReason.rawValue))
+        }
+    }
+}
+
+/// The `--json` output of `generate`.
+struct GenerateOutput: Encodable {
+    let result: GenerationResult
+
+    enum Keys: String, CodingKey { case prompt_tokens, tokens, text, finish_reason, stats }
+    enum StatsKeys: String, CodingKey {
+        case prompt_token_count, generated_token_count, time_to_first_token_ms
+        case prefill_tokens_per_second, decode_tokens_per_second, total_seconds
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(result.promptTokens, forKey: .prompt_tokens)
+        try c.encode(result.tokens, forKey: .tokens)
+        try c.encode(result.text, forKey: .text)
+        try c.encode(result.finishReason == .length ? "length" : "stop", forKey: .finish_reason)
+        let m = result.metrics
+        var s = c.nestedContainer(keyedBy: StatsKeys.self, forKey: .stats)
+        try s.encode(m.promptTokenCount, forKey: .prompt_token_count)
+        try s.encode(m.generatedTokenCount, forKey: .generated_token_count)
+        try s.encode((m.timeToFirstToken ?? 0) * 1000, forKey: .time_to_first_token_ms)
+        try s.encode(m.prefillTokensPerSecond ?? 0, forKey: .prefill_tokens_per_second)
+        try s.encode(m.decodeTokensPerSecond ?? 0, forKey: .decode_tokens_per_second)
+        try s.encode(m.endToEndTime ?? 0, forKey: .total_seconds)
+    }
+}
