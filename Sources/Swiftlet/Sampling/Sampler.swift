@@ -71,20 +71,10 @@ public struct Sampler: @unchecked Sendable {
     /// with the sampler's generator: one uniform number per draw, inverse-CDF in id order.
     /// Tokens of weight zero (or NaN) are never drawn; if no weight is positive, returns 0.
     public mutating func draw(from probabilities: UnsafeBufferPointer<Float>) -> Int32 {
-        var total = 0.0
-        for p in probabilities where p > 0 { total += Double(p) }
+        let total = SamplingKernels.positiveSum(probabilities)
         guard total > 0, total.isFinite else { return 0 }
         let target = generator.nextDouble() * total
-        var cumulative = 0.0
-        var last = 0
-        for i in 0..<probabilities.count {
-            let p = probabilities[i]
-            guard p > 0 else { continue }
-            cumulative += Double(p)
-            last = i
-            if cumulative > target { return Int32(i) }
-        }
-        return Int32(last)  // rounding left the target just past the end
+        return Int32(SamplingKernels.inverseCDF(probabilities, target: target) ?? 0)
     }
 
     /// A uniform number in [0, 1) from the sampler's generator (24 random bits).
@@ -109,20 +99,11 @@ public struct Sampler: @unchecked Sendable {
 
     /// The argmax after penalties, ties to the lowest id; NaN never wins.
     private func greedyToken(logits: UnsafeBufferPointer<Float>, history: UnsafeBufferPointer<Int32>) -> Int {
-        var values = logits
-        if let penalties {
-            let adjusted = workspace.adjusted
-            _ = adjusted.update(fromContentsOf: logits)
-            penalties.apply(to: adjusted, history: history, counts: workspace.counts, touched: workspace.touched)
-            values = UnsafeBufferPointer(adjusted)
-        }
-        var best = 0
-        var bestValue = -Float.infinity
-        for i in 0..<values.count where values[i] > bestValue {
-            best = i
-            bestValue = values[i]
-        }
-        return best
+        guard let penalties else { return SamplingKernels.argmax(logits) }
+        let adjusted = workspace.adjusted
+        _ = adjusted.update(fromContentsOf: logits)
+        penalties.apply(to: adjusted, history: history, counts: workspace.counts, touched: workspace.touched)
+        return SamplingKernels.argmax(UnsafeBufferPointer(adjusted))
     }
 
     /// Copies the logits into the workspace, applies the penalties, maps NaN to -infinity and
@@ -131,111 +112,163 @@ public struct Sampler: @unchecked Sendable {
         let adjusted = workspace.adjusted
         _ = adjusted.update(fromContentsOf: logits)
         penalties?.apply(to: adjusted, history: history, counts: workspace.counts, touched: workspace.touched)
-        var maxLogit = -Float.infinity
-        for i in 0..<adjusted.count {
-            var x = adjusted[i]
-            if !x.isFinite {
-                x = x.isNaN || x < 0 ? -.infinity : .greatestFiniteMagnitude
-                adjusted[i] = x
-            }
-            maxLogit = max(maxLogit, x)
-        }
-        return maxLogit
+        return SamplingKernels.sanitizeAndMax(adjusted)
     }
 
-    /// The tokens that survive top-k, top-p and min-p.
+    /// The tokens that survive top-k, top-p and min-p. Every filter keeps a best-first
+    /// prefix of the ranking (larger logit first, ties to the lower id), so survivors are
+    /// either a short sorted list or a cut in the ranking.
     private enum Survivors {
-        /// Every token.
-        case all
         /// `workspace.order[0..<count]`.
         case listed(Int)
+        /// Tokens ranking at or above a token of logit `logit` and id `id`: logit above
+        /// `logit`, or equal to it with an id up to `id`. `.cut(-infinity, Int.max)` is everyone.
+        case cut(logit: Float, id: Int)
     }
 
     private func survivors(maxLogit: Float) -> Survivors {
-        let w = workspace
-        let logits = w.adjusted
         let p = parameters
         let minPThreshold = p.minP > 0 ? maxLogit + log(p.minP) : -Float.infinity
-        let usesTopP = p.topP < 1
-
         if p.topK > 0 && p.topK < vocabularySize {
-            w.selectTop(p.topK)
-            var count = p.topK
-            if p.minP > 0 {
-                var n = 1
-                while n < count && logits[Int(w.order[n])] >= minPThreshold { n += 1 }
-                count = n
-            }
-            if usesTopP {
-                var mass = 0.0
-                for i in 0..<p.topK { mass += Double(exp(logits[Int(w.order[i])] - maxLogit)) }
-                let target = Double(p.topP) * mass
-                var cumulative = 0.0
-                for i in 0..<count {
-                    cumulative += Double(exp(logits[Int(w.order[i])] - maxLogit))
-                    if cumulative >= target { return .listed(i + 1) }
-                }
-            }
-            return .listed(count)
+            return topKSurvivors(maxLogit: maxLogit, minPThreshold: minPThreshold)
         }
+        if p.topP < 1 {
+            return nucleusCut(maxLogit: maxLogit, minPThreshold: minPThreshold)
+        }
+        // Min-p alone (or nothing): a threshold on the logit.
+        return .cut(logit: minPThreshold, id: Int.max)
+    }
 
-        if usesTopP {
+    /// Top-k by partial selection, then top-p (mass normalised over the k) and min-p by
+    /// walking the sorted k.
+    private func topKSurvivors(maxLogit: Float, minPThreshold: Float) -> Survivors {
+        let w = workspace
+        let logits = w.adjusted
+        let k = parameters.topK
+        w.selectTop(k)
+        var count = k
+        if parameters.minP > 0 {
+            var n = 1
+            while n < count && logits[Int(w.order[n])] >= minPThreshold { n += 1 }
+            count = n
+        }
+        if parameters.topP < 1 {
             var mass = 0.0
-            var limit = 0  // tokens passing min-p: the longest prefix top-p may keep
-            for i in 0..<vocabularySize {
-                let x = logits[i]
-                mass += Double(exp(x - maxLogit))
-                if x >= minPThreshold { limit += 1 }
-            }
-            let target = Double(p.topP) * mass
-            // Sort only as many of the best tokens as the nucleus needs: select the best m,
-            // walk their mass, and select 8x more while it falls short.
-            var selected = min(limit, 256)
-            var walked = 0
+            for i in 0..<k { mass += Double(SamplingKernels.exp(logits[Int(w.order[i])] - maxLogit)) }
+            let target = Double(parameters.topP) * mass
             var cumulative = 0.0
-            while true {
-                w.selectTop(selected)
-                for i in walked..<selected {
-                    cumulative += Double(exp(logits[Int(w.order[i])] - maxLogit))
-                    if cumulative >= target { return .listed(i + 1) }
-                }
-                if selected == limit { return .listed(limit) }
-                walked = selected
-                selected = min(limit, selected * 8)
+            for i in 0..<count {
+                cumulative += Double(SamplingKernels.exp(logits[Int(w.order[i])] - maxLogit))
+                if cumulative >= target { return .listed(i + 1) }
             }
+        }
+        return .listed(count)
+    }
+
+    /// Top-p over the whole vocabulary without sorting it: bucket the logits below the
+    /// maximum by value and sum each bucket's mass, find the bucket where the running mass
+    /// reaches `topP`, and sort only that bucket's tokens to find the exact cut. Min-p then
+    /// shortens the cut when its threshold is higher.
+    private func nucleusCut(maxLogit: Float, minPThreshold: Float) -> Survivors {
+        let w = workspace
+        let logits = w.adjusted
+        let buckets = SamplerWorkspace.bucketCount
+        let bucketLimit = Float(buckets)
+        // Buckets span [maxLogit - spread, maxLogit]; everything below shares the last one.
+        var spread = min(32, maxLogit - SamplingKernels.minFinite(logits))
+        if !(spread > 0) { spread = 1 }
+        let perUnit = bucketLimit / spread
+        let mass = w.bucketMass
+        mass.update(repeating: 0)
+
+        let base = UnsafePointer(logits.baseAddress!)
+        let width = SamplingKernels.width
+        let maxes = SamplingKernels.Vector(repeating: maxLogit), perUnits = SamplingKernels.Vector(repeating: perUnit)
+        var i = 0
+        while i + width <= vocabularySize {
+            let x = SamplingKernels.load(base, i)
+            let e = SamplingKernels.exp(x - maxes)
+            let d = (maxes - x) * perUnits
+            for lane in 0..<width {
+                let b = d[lane] < bucketLimit ? Int(d[lane]) : buckets
+                mass[b] += Double(e[lane])
+            }
+            i += width
+        }
+        while i < vocabularySize {
+            let x = base[i]
+            let d = (maxLogit - x) * perUnit
+            mass[d < bucketLimit ? Int(d) : buckets] += Double(SamplingKernels.exp(x - maxLogit))
+            i += 1
         }
 
-        if p.minP > 0 {
-            var count = 0
-            for i in 0..<vocabularySize where logits[i] >= minPThreshold {
-                w.order[count] = Int32(i)
-                count += 1
+        var total = 0.0
+        for b in 0...buckets { total += mass[b] }
+        let target = Double(parameters.topP) * total
+        var cumulative = 0.0
+        var boundary = buckets
+        for b in 0...buckets {
+            if cumulative + mass[b] >= target {
+                boundary = b
+                break
             }
-            return .listed(count)
+            cumulative += mass[b]
         }
-        return .all
+
+        // Gather and sort the boundary bucket: Float(b) <= d < Float(b + 1), as Int(d) == b.
+        let low = Float(boundary), high = boundary == buckets ? Float.infinity : Float(boundary + 1)
+        let lows = SamplingKernels.Vector(repeating: low), highs = SamplingKernels.Vector(repeating: high)
+        var count = 0
+        i = 0
+        while i < vocabularySize {
+            if i + width <= vocabularySize {
+                let d = (maxes - SamplingKernels.load(base, i)) * perUnits
+                if !SamplingKernels.anyLane((d .>= lows) .& (d .< highs)) {
+                    i += width
+                    continue
+                }
+            }
+            let end = min(i + width, vocabularySize)
+            for j in i..<end {
+                let d = (maxLogit - base[j]) * perUnit
+                if d >= low && d < high {
+                    w.order[count] = Int32(j)
+                    count += 1
+                }
+            }
+            i = end
+        }
+        w.sort(0, count)
+        var last = max(0, count - 1)
+        for j in 0..<count {
+            cumulative += Double(SamplingKernels.exp(logits[Int(w.order[j])] - maxLogit))
+            if cumulative >= target {
+                last = j
+                break
+            }
+        }
+        let id = count > 0 ? Int(w.order[last]) : Int.max
+        let cutLogit = count > 0 ? logits[id] : -Float.infinity
+        if cutLogit < minPThreshold { return .cut(logit: minPThreshold, id: Int.max) }
+        return .cut(logit: cutLogit, id: id)
     }
 
     /// Temperature and softmax over the survivors; zero elsewhere.
     private func softmax(_ kept: Survivors, maxLogit: Float, into probabilities: UnsafeMutableBufferPointer<Float>) {
         let logits = workspace.adjusted
         let temperature = parameters.temperature
-        var sum = 0.0
         switch kept {
-        case .all:
-            for i in 0..<vocabularySize {
-                let e = exp((logits[i] - maxLogit) / temperature)
-                probabilities[i] = e
-                sum += Double(e)
-            }
-            let scale = Float(1 / sum)
-            for i in 0..<vocabularySize { probabilities[i] *= scale }
+        case .cut(let logit, let id):
+            let sum = SamplingKernels.exponentiate(
+                logits, shift: maxLogit, temperature: temperature, cutLogit: logit, cutId: id, into: probabilities)
+            SamplingKernels.scale(probabilities, by: Float(1 / sum))
         case .listed(let count):
             probabilities.update(repeating: 0)
             let order = workspace.order
+            var sum = 0.0
             for j in 0..<count {
                 let id = Int(order[j])
-                let e = exp((logits[id] - maxLogit) / temperature)
+                let e = SamplingKernels.exp((logits[id] - maxLogit) / temperature)
                 probabilities[id] = e
                 sum += Double(e)
             }

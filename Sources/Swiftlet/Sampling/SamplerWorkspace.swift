@@ -13,6 +13,10 @@ final class SamplerWorkspace {
     let counts: UnsafeMutableBufferPointer<Int32>
     /// Distinct ids of the penalty window. (window, or empty)
     let touched: UnsafeMutableBufferPointer<Int32>
+    /// Probability mass per logit bucket, for top-p over the whole vocabulary. (bucketCount + 1)
+    let bucketMass: UnsafeMutableBufferPointer<Double>
+    /// Buckets dividing the logit range below the maximum (plus one for the rest).
+    static let bucketCount = 1024
 
     init(vocabularySize: Int, penaltyWindow: Int) {
         self.vocabularySize = vocabularySize
@@ -27,6 +31,8 @@ final class SamplerWorkspace {
         counts.initialize(repeating: 0)
         touched = .allocate(capacity: max(0, penaltyWindow))
         touched.initialize(repeating: 0)
+        bucketMass = .allocate(capacity: Self.bucketCount + 1)
+        bucketMass.initialize(repeating: 0)
     }
 
     deinit {
@@ -35,6 +41,7 @@ final class SamplerWorkspace {
         order.deallocate()
         counts.deallocate()
         touched.deallocate()
+        bucketMass.deallocate()
     }
 
     /// True when token `a` ranks above token `b`: a larger adjusted logit, ties to the lower id.
@@ -46,47 +53,83 @@ final class SamplerWorkspace {
     }
 
     /// Puts the `m` best tokens of the whole vocabulary, best first, into `order[0..<m]`.
-    /// A bounded min-heap: O(vocab) when most tokens lose to the heap's root at once,
-    /// O(vocab · log m) at worst, plus O(m · log m) to sort the winners.
+    /// A bounded min-heap whose root (the worst of the best m so far) is compared with 16
+    /// logits at a time: O(vocab) when most tokens lose to the root, O(vocab · log m) at
+    /// worst, plus O(m · log m) to sort the winners.
     func selectTop(_ m: Int) {
         precondition(m >= 1 && m <= vocabularySize)
         for i in 0..<m { order[i] = Int32(i) }
-        // Min-heap on rank: the root is the worst of the current best m.
         var node = m / 2 - 1
         while node >= 0 {
-            siftDown(node, count: m)
+            siftDown(node, base: 0, count: m)
             node -= 1
         }
-        var id = Int32(m)
-        let end = Int32(vocabularySize)
-        while id < end {
-            if ranksAbove(id, order[0]) {
-                order[0] = id
-                siftDown(0, count: m)
+        // Later ids lose ties to every id in the heap, so only a strictly larger logit enters.
+        let logits = UnsafePointer(adjusted.baseAddress!)
+        var root = logits[Int(order[0])]
+        var roots = SamplingKernels.Vector(repeating: root)
+        var id = m
+        let width = SamplingKernels.width
+        while id < vocabularySize {
+            if id + width <= vocabularySize {
+                if !SamplingKernels.anyLane(SamplingKernels.load(logits, id) .> roots) {
+                    id += width
+                    continue
+                }
+                for j in id..<(id + width) where logits[j] > root {
+                    order[0] = Int32(j)
+                    siftDown(0, base: 0, count: m)
+                    root = logits[Int(order[0])]
+                }
+                roots = SamplingKernels.Vector(repeating: root)
+                id += width
+            } else {
+                if logits[id] > root {
+                    order[0] = Int32(id)
+                    siftDown(0, base: 0, count: m)
+                    root = logits[Int(order[0])]
+                }
+                id += 1
             }
-            id += 1
         }
-        // Heap sort: moving the worst to the back leaves the best first.
-        var size = m
+        sortHeap(base: 0, count: m)
+    }
+
+    /// Sorts `order[start..<end]` best first (heap sort: in place, no allocation).
+    func sort(_ start: Int, _ end: Int) {
+        let count = end - start
+        guard count > 1 else { return }
+        var node = count / 2 - 1
+        while node >= 0 {
+            siftDown(node, base: start, count: count)
+            node -= 1
+        }
+        sortHeap(base: start, count: count)
+    }
+
+    /// Turns the min-heap `order[base..<base+count]` into a best-first sorted run.
+    private func sortHeap(base: Int, count: Int) {
+        var size = count
         while size > 1 {
             size -= 1
-            order.swapAt(0, size)
-            siftDown(0, count: size)
+            order.swapAt(base, base + size)
+            siftDown(0, base: base, count: size)
         }
     }
 
-    /// Restores the min-heap property (worst at the root) below `start` in `order[0..<count]`.
+    /// Restores the min-heap property (worst at the root) below `start` in the heap stored
+    /// at `order[base..<base+count]`.
     @inline(__always)
-    private func siftDown(_ start: Int, count: Int) {
+    private func siftDown(_ start: Int, base: Int, count: Int) {
         var parent = start
         while true {
             let left = 2 * parent + 1
             if left >= count { return }
             var worst = left
             let right = left + 1
-            if right < count && ranksAbove(order[left], order[right]) { worst = right }
-            if ranksAbove(order[parent], order[worst]) {
-                order.swapAt(parent, worst)
+            if right < count && ranksAbove(order[base + left], order[base + right]) { worst = right }
+            if ranksAbove(order[base + parent], order[base + worst]) {
+                order.swapAt(base + parent, base + worst)
                 parent = worst
             } else {
                 return
