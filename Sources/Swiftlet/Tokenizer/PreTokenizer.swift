@@ -1,0 +1,272 @@
+/// How byte-level BPE cuts text into words before merging (`tokenizer.ggml.pre`). Each case
+/// is a hand-written scanner equal to the regular expression llama.cpp uses for it, over
+/// Unicode scalars classified by `CodepointFlags`.
+public enum PreTokenizer: Sendable, Equatable {
+    /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+    case gpt2
+    /// Llama 3: `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
+    /// ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`.
+    case llama3
+    /// Qwen 2: the Llama 3 expression with `\p{N}` (one digit per word) for `\p{N}{1,3}`.
+    case qwen2
+    /// llama.cpp's `default`: `[\p{P}\$\+<=>\^~\|]+` apart, then the GPT-2 expression, then
+    /// `\p{N}+` apart, then `[0-9][0-9][0-9]` apart, each splitting the previous words.
+    case standard
+
+    /// Appends to `ends` the end (exclusive, in scalars) of every word of `scalars`, whose
+    /// classes are `flags`.
+    func split(_ scalars: UnsafeBufferPointer<UInt32>, flags: UnsafeBufferPointer<UInt16>, into ends: inout [Int32]) {
+        let scanner = Scanner(scalars: scalars, flags: flags)
+        switch self {
+        case .gpt2:
+            scanner.gpt2(0, scalars.count, &ends)
+        case .llama3:
+            scanner.llama3(0, scalars.count, maximumDigits: 3, &ends)
+        case .qwen2:
+            scanner.llama3(0, scalars.count, maximumDigits: 1, &ends)
+        case .standard:
+            var words: [Int32] = []
+            scanner.runs(0, scalars.count, of: Scanner.isStandardPunctuation, &words)
+            var next: [Int32] = []
+            scanner.forEach(words) { scanner.gpt2($0, $1, &next) }
+            words = next
+            next.removeAll(keepingCapacity: true)
+            scanner.forEach(words) { scanner.runs($0, $1, of: Scanner.isCollapsedNumber, &next) }
+            scanner.forEach(next) { scanner.asciiDigitTriples($0, $1, &ends) }
+        }
+    }
+
+    /// The scanners. A position at or past the end of a range has empty flags, which no
+    /// class matches.
+    struct Scanner {
+        let scalars: UnsafeBufferPointer<UInt32>
+        let flags: UnsafeBufferPointer<UInt16>
+
+        private static let apostrophe = UInt32(UInt8(ascii: "'"))
+        private static let space = UInt32(UInt8(ascii: " "))
+        private static let carriageReturn: UInt32 = 0x0D
+        private static let lineFeed: UInt32 = 0x0A
+
+        @inline(__always)
+        func flags(_ position: Int, _ end: Int) -> CodepointFlags {
+            position < end ? CodepointFlags(rawValue: flags[position]) : []
+        }
+
+        /// Calls `body(start, end)` for each word given by its `ends`.
+        func forEach(_ ends: [Int32], _ body: (Int, Int) -> Void) {
+            var start = 0
+            for end in ends {
+                body(start, Int(end))
+                start = Int(end)
+            }
+        }
+
+        @inline(__always)
+        private func emit(_ end: Int, _ ends: inout [Int32], from start: Int) {
+            let last = ends.last.map(Int.init) ?? 0
+            if end > max(last, start) { ends.append(Int32(end)) }
+        }
+
+        /// The contraction at `position` (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`), ASCII
+        /// letters compared without case when `ignoringCase`; its length or 0.
+        @inline(__always)
+        private func contractionLength(at position: Int, _ end: Int, ignoringCase: Bool) -> Int {
+            guard scalars[position] == Self.apostrophe, position + 1 < end else { return 0 }
+            func letter(_ i: Int) -> UInt32 {
+                let c = scalars[i]
+                return ignoringCase && c >= 0x41 && c <= 0x5A ? c + 0x20 : c
+            }
+            let next = letter(position + 1)
+            if next == 0x73 || next == 0x74 || next == 0x6D || next == 0x64 { return 2 }  // s t m d
+            if position + 2 < end {
+                let after = letter(position + 2)
+                if (next == 0x72 && after == 0x65) || (next == 0x76 && after == 0x65) || (next == 0x6C && after == 0x6C) {
+                    return 3  // re ve ll
+                }
+            }
+            return 0
+        }
+
+        /// The GPT-2 expression over `scalars[start..<end]`.
+        func gpt2(_ start: Int, _ end: Int, _ ends: inout [Int32]) {
+            var position = start
+            while position < end {
+                let c = scalars[position]
+                let contraction = contractionLength(at: position, end, ignoringCase: false)
+                if contraction > 0 {
+                    position += contraction
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`
+                let head = c == Self.space ? flags(position + 1, end) : flags(position, end)
+                if head.contains(.letter) || head.contains(.number) {
+                    let kind: CodepointFlags = head.contains(.letter) ? .letter : .number
+                    if c == Self.space { position += 1 }
+                    while flags(position, end).contains(kind) { position += 1 }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                if head.isDisjoint(with: CodepointFlags.wordLike) && !head.isEmpty {
+                    if c == Self.space { position += 1 }
+                    while case let f = flags(position, end), f.isDisjoint(with: CodepointFlags.wordLike), !f.isEmpty {
+                        position += 1
+                    }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // `\s+(?!\S)`, `\s+`
+                var count = 0
+                while flags(position + count, end).contains(.whitespace) { count += 1 }
+                if count > 1 && position + count < end {
+                    position += count - 1
+                } else if count > 0 {
+                    position += count
+                } else {
+                    position += 1
+                }
+                emit(position, &ends, from: start)
+            }
+        }
+
+        /// The Llama 3 expression over `scalars[start..<end]`, numbers cut every
+        /// `maximumDigits` digits.
+        func llama3(_ start: Int, _ end: Int, maximumDigits: Int, _ ends: inout [Int32]) {
+            var position = start
+            while position < end {
+                let c = scalars[position]
+                let f = flags(position, end)
+                let contraction = contractionLength(at: position, end, ignoringCase: true)
+                if contraction > 0 {
+                    position += contraction
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // `[^\r\n\p{L}\p{N}]?\p{L}+`
+                if !(c == Self.carriageReturn || c == Self.lineFeed || f.contains(.number))
+                    && (f.contains(.letter) || flags(position + 1, end).contains(.letter)) {
+                    position += 1
+                    while flags(position, end).contains(.letter) { position += 1 }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // `\p{N}{1,3}`
+                if f.contains(.number) {
+                    var groupStart = position
+                    while flags(position, end).contains(.number) {
+                        position += 1
+                        if position - groupStart >= maximumDigits {
+                            emit(position, &ends, from: start)
+                            groupStart = position
+                        }
+                    }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
+                let head = c == Self.space ? flags(position + 1, end) : f
+                if head.isDisjoint(with: CodepointFlags.wordLike) && !f.isEmpty {
+                    if c == Self.space { position += 1 }
+                    while case let g = flags(position, end), g.isDisjoint(with: CodepointFlags.wordLike), !g.isEmpty {
+                        position += 1
+                    }
+                    while position < end && (scalars[position] == Self.carriageReturn || scalars[position] == Self.lineFeed) {
+                        position += 1
+                    }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                // `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`
+                var count = 0
+                var afterLastNewline = 0
+                while flags(position + count, end).contains(.whitespace) {
+                    let w = scalars[position + count]
+                    if w == Self.carriageReturn || w == Self.lineFeed { afterLastNewline = position + count + 1 }
+                    count += 1
+                }
+                if afterLastNewline > 0 {
+                    position = afterLastNewline
+                } else if count > 1 && position + count < end {
+                    position += count - 1
+                } else if count > 0 {
+                    position += count
+                } else {
+                    position += 1
+                }
+                emit(position, &ends, from: start)
+            }
+        }
+
+        /// Splits `scalars[start..<end]` into maximal runs of scalars that are and are not
+        /// in a class.
+        func runs(_ start: Int, _ end: Int, of isMember: (UInt32, CodepointFlags) -> Bool, _ ends: inout [Int32]) {
+            var position = start
+            while position < end {
+                let member = isMember(scalars[position], flags(position, end))
+                position += 1
+                while position < end && isMember(scalars[position], flags(position, end)) == member { position += 1 }
+                ends.append(Int32(position))
+            }
+        }
+
+        /// Cuts out every run of three ASCII digits, leftmost first (`[0-9][0-9][0-9]`).
+        func asciiDigitTriples(_ start: Int, _ end: Int, _ ends: inout [Int32]) {
+            func isDigit(_ i: Int) -> Bool { scalars[i] >= 0x30 && scalars[i] <= 0x39 }
+            var position = start
+            var pieceStart = start
+            while position + 3 <= end {
+                if isDigit(position) && isDigit(position + 1) && isDigit(position + 2) {
+                    if position > pieceStart { ends.append(Int32(position)) }
+                    position += 3
+                    ends.append(Int32(position))
+                    pieceStart = position
+                } else {
+                    position += 1
+                }
+            }
+            if end > pieceStart { ends.append(Int32(end)) }
+        }
+
+        /// `[\p{P}\$\+<=>\^~\|]` as llama.cpp evaluates it: ASCII punctuation and symbols but
+        /// the backtick, and non-ASCII punctuation.
+        static func isStandardPunctuation(_ c: UInt32, _ f: CodepointFlags) -> Bool {
+            if c < 0x80 {
+                return f.contains(.punctuation) || (f.contains(.symbol) && c != 0x60)
+            }
+            return !f.contains(.whitespace) && f.contains(.punctuation)
+        }
+
+        /// `\p{N}` as llama.cpp evaluates it (whitespace first).
+        static func isCollapsedNumber(_ c: UInt32, _ f: CodepointFlags) -> Bool {
+            f.contains(.number) && (c < 0x80 || !f.contains(.whitespace))
+        }
+    }
+}
+
+extension PreTokenizer {
+    /// The pre-tokenizer, whether whole words that are tokens skip merging
+    /// (`ignore_merges`), whether BOS is added by default, and whether decoding cleans up
+    /// spaces by default, for a `tokenizer.ggml.pre` name (llama.cpp's table, for the
+    /// expressions implemented here); nil for any other name.
+    static func configuration(named name: String) -> (preTokenizer: PreTokenizer, ignoresMerges: Bool, addsBOS: Bool, cleansUpSpaces: Bool)? {
+        switch name {
+        case "default":
+            return (.standard, false, false, true)
+        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
+            return (.llama3, true, true, true)
+        case "dbrx", "smaug-bpe":
+            return (.llama3, false, false, true)
+        case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
+             "modern-bert", "mpt", "olmo", "jais", "exaone4":
+            return (.gpt2, false, false, true)
+        case "trillion", "granite-docling":
+            return (.gpt2, false, false, false)
+        case "stablelm2", "megrez":
+            return (.qwen2, false, false, true)
+        case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open":
+            return (.qwen2, false, false, false)
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,144 @@
+/// Makes the tokenizer a GGUF file describes in its `tokenizer.ggml.*` metadata.
+/// - Throws: `ModelFileError` naming the problem: missing or mistyped keys, arrays of
+///   different lengths, special token ids out of range, an unknown model or pre-tokenizer.
+public func makeTokenizer(from metadata: GGUFMetadata) throws -> any Tokenizer {
+    try TokenizerLoader.load(from: metadata)
+}
+
+/// Reads `tokenizer.ggml.*` metadata into a `SentencePieceTokenizer` or a
+/// `ByteLevelBPETokenizer`, with llama.cpp's defaults where keys are absent.
+public enum TokenizerLoader {
+    /// Metadata keys read (the GGUF spec's names).
+    public enum Key {
+        public static let model = "tokenizer.ggml.model"
+        public static let pre = "tokenizer.ggml.pre"
+        public static let tokens = "tokenizer.ggml.tokens"
+        public static let scores = "tokenizer.ggml.scores"
+        public static let tokenTypes = "tokenizer.ggml.token_type"
+        public static let merges = "tokenizer.ggml.merges"
+        public static let bos = "tokenizer.ggml.bos_token_id"
+        public static let eos = "tokenizer.ggml.eos_token_id"
+        public static let unknown = "tokenizer.ggml.unknown_token_id"
+        public static let padding = "tokenizer.ggml.padding_token_id"
+        public static let separator = "tokenizer.ggml.seperator_token_id"
+        public static let endOfTurn = "tokenizer.ggml.eot_token_id"
+        public static let endOfMessage = "tokenizer.ggml.eom_token_id"
+        public static let fimPad = "tokenizer.ggml.fim_pad_token_id"
+        public static let fimRepository = "tokenizer.ggml.fim_rep_token_id"
+        public static let fimSeparator = "tokenizer.ggml.fim_sep_token_id"
+        public static let addBOS = "tokenizer.ggml.add_bos_token"
+        public static let addEOS = "tokenizer.ggml.add_eos_token"
+        public static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
+    }
+
+    /// The tokenizer `metadata` describes.
+    public static func load(from metadata: GGUFMetadata) throws -> any Tokenizer {
+        guard let modelName = try metadata.string(Key.model) else {
+            throw ModelFileError.malformed("no tokenizer: metadata key '\(Key.model)' is missing")
+        }
+        guard let model = TokenizerModel(rawValue: modelName) else {
+            throw ModelFileError.unsupported("tokenizer model '\(modelName)' (supported: 'llama', 'gpt2')")
+        }
+        guard metadata[Key.tokens] != nil else {
+            throw ModelFileError.malformed("metadata key '\(Key.tokens)' is missing")
+        }
+        let tokens = try stringArray(metadata, Key.tokens)
+        let scores = try metadata[Key.scores] == nil ? nil : numberArray(metadata, Key.scores).map { Float($0) }
+        let tokenTypes = try metadata[Key.tokenTypes] == nil ? nil : integerArray(metadata, Key.tokenTypes)
+
+        switch model {
+        case .sentencePiece:
+            // llama.cpp's defaults for "llama": BOS 1, EOS 2, UNK 0 (when in range), BOS added.
+            func fallback(_ id: Int32) -> Int32? { Int(id) < tokens.count ? id : nil }
+            let special = try specialTokens(metadata, bos: fallback(1), eos: fallback(2), unknown: fallback(0))
+            let vocabulary = try Vocabulary(
+                model: .sentencePiece, tokens: tokens, scores: scores, tokenTypes: tokenTypes, specialTokens: special,
+                addsBOS: try metadata.bool(Key.addBOS) ?? true,
+                addsEOS: try metadata.bool(Key.addEOS) ?? false,
+                addsSpacePrefix: try metadata.bool(Key.addSpacePrefix) ?? true,
+                cleansUpSpaces: false)
+            return try SentencePieceTokenizer(vocabulary: vocabulary)
+
+        case .byteLevelBPE:
+            let preName = try metadata.string(Key.pre) ?? "default"
+            guard let configuration = PreTokenizer.configuration(named: preName) else {
+                throw ModelFileError.unsupported("pre-tokenizer '\(preName)' (\(Key.pre)); supported: default, gpt-2, llama-bpe/llama3, qwen2 and their aliases")
+            }
+            guard metadata[Key.merges] != nil else {
+                throw ModelFileError.malformed("byte-level BPE tokenizer without merges: metadata key '\(Key.merges)' is missing")
+            }
+            let merges = try stringArray(metadata, Key.merges)
+            let special = try specialTokens(metadata, bos: nil, eos: nil, unknown: nil)
+            let vocabulary = try Vocabulary(
+                model: .byteLevelBPE, tokens: tokens, scores: scores, tokenTypes: tokenTypes, specialTokens: special,
+                addsBOS: try metadata.bool(Key.addBOS) ?? configuration.addsBOS,
+                addsEOS: try metadata.bool(Key.addEOS) ?? false,
+                addsSpacePrefix: try metadata.bool(Key.addSpacePrefix) ?? false,
+                cleansUpSpaces: configuration.cleansUpSpaces)
+            return try ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges,
+                                             preTokenizer: configuration.preTokenizer,
+                                             ignoresMerges: configuration.ignoresMerges)
+        }
+    }
+
+    // MARK: - Typed reads
+
+    private static func specialTokens(_ metadata: GGUFMetadata, bos: Int32?, eos: Int32?, unknown: Int32?) throws -> SpecialTokenIDs {
+        func id(_ key: String) throws -> Int32? {
+            guard let value = try metadata.int(key) else { return nil }
+            guard let id = Int32(exactly: value) else {
+                throw ModelFileError.malformed("metadata key '\(key)' = \(value) is not a token id")
+            }
+            return id
+        }
+        return SpecialTokenIDs(
+            bos: try id(Key.bos) ?? bos,
+            eos: try id(Key.eos) ?? eos,
+            unknown: try id(Key.unknown) ?? unknown,
+            padding: try id(Key.padding),
+            separator: try id(Key.separator),
+            endOfTurn: try id(Key.endOfTurn),
+            endOfMessage: try id(Key.endOfMessage),
+            otherEndOfGeneration: try [Key.fimPad, Key.fimRepository, Key.fimSeparator].compactMap(id))
+    }
+
+    private static func elements(_ metadata: GGUFMetadata, _ key: String, of kind: String) throws -> [GGUFValue] {
+        guard let value = metadata[key] else { throw ModelFileError.malformed("metadata key '\(key)' is missing") }
+        guard case .array(let elements) = value else {
+            throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of \(kind)")
+        }
+        return elements
+    }
+
+    private static func stringArray(_ metadata: GGUFMetadata, _ key: String) throws -> [String] {
+        try elements(metadata, key, of: "strings").map {
+            guard case .string(let s) = $0 else {
+                throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of strings")
+            }
+            return s
+        }
+    }
+
+    private static func numberArray(_ metadata: GGUFMetadata, _ key: String) throws -> [Double] {
+        try elements(metadata, key, of: "numbers").map {
+            switch $0 {
+            case .float32(let x): return Double(x)
+            case .float64(let x): return x
+            default:
+                guard let i = $0.intValue else {
+                    throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of numbers")
+                }
+                return Double(i)
+            }
+        }
+    }
+
+    private static func integerArray(_ metadata: GGUFMetadata, _ key: String) throws -> [Int] {
+        try elements(metadata, key, of: "integers").map {
+            guard let i = $0.intValue else {
+                throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of integers")
+            }
+            return i
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+@testable import Swiftlet
+
+/// llama.cpp's tokenizer test vectors in `../shared/fixtures/tokenizer` (beside the package
+/// root), present on the project's machines and absent from a user's clone.
+enum TokenizerFixtures {
+    /// The package root: this file is `Tests/SwiftletTests/TokenizerFixtures.swift`.
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    static let directory = packageRoot.appendingPathComponent("../shared/fixtures/tokenizer").standardizedFileURL
+
+    /// The vocabularies with test vectors.
+    static let vocabularies = ["llama-spm", "gpt-2", "llama-bpe"]
+
+    static var available: Bool {
+        vocabularies.allSatisfy { FileManager.default.fileExists(atPath: path($0, ".gguf.out")) }
+    }
+
+
+    static func path(_ vocabulary: String, _ suffix: String) -> String {
+        directory.appendingPathComponent("ggml-vocab-\(vocabulary)\(suffix)").path
+    }
+
+    /// One test vector: the text and the ids llama.cpp gives it without BOS.
+    struct Case: Sendable {
+        let text: String
+        let ids: [Int32]
+    }
+
+    /// The cases of `vocabulary`: `.inp` texts separated by `\n__ggml_vocab_test__\n` (one
+    /// after the last too), `.out` one line of ids per case.
+    static func cases(_ vocabulary: String) throws -> [Case] {
+        let input = try String(contentsOfFile: path(vocabulary, ".gguf.inp"), encoding: .utf8)
+        var texts = input.components(separatedBy: "\n__ggml_vocab_test__\n")
+        if texts.last == "" { texts.removeLast() }
+        let output = try String(contentsOfFile: path(vocabulary, ".gguf.out"), encoding: .utf8)
+        var lines = output.components(separatedBy: "\n")
+        if lines.last == "" { lines.removeLast() }
+        precondition(texts.count == lines.count, "\(vocabulary): \(texts.count) inputs, \(lines.count) outputs")
+        return zip(texts, lines).map { text, line in
+            Case(text: text, ids: line.split(separator: " ").map { Int32($0)! })
+        }
+    }
+
+    /// The tokenizer of `vocabulary`, loaded once.
+    static func tokenizer(_ vocabulary: String) throws -> any Tokenizer {
+        try cache.tokenizer(vocabulary)
+    }
+
+    private static let cache = Cache()
+
+    private final class Cache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var tokenizers: [String: any Tokenizer] = [:]
+
+        func tokenizer(_ name: String) throws -> any Tokenizer {
+            lock.lock()
+            defer { lock.unlock() }
+            if let tokenizer = tokenizers[name] { return tokenizer }
+            let file = try GGUFFile(path: TokenizerFixtures.path(name, ".gguf"))
+            let tokenizer = try makeTokenizer(from: file.metadata)
+            tokenizers[name] = tokenizer
+            return tokenizer
+        }
+    }
+}
