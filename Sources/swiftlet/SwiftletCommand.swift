@@ -10,6 +10,7 @@ struct SwiftletCommand: AsyncParsableCommand {
             GenerateCommand.self,
             InspectCommand.self,
             KernelBenchCommand.self,
+            TokenizeCommand.self,
         ]
     )
 }

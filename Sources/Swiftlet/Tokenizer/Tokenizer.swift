@@ -39,11 +39,17 @@ public struct DecodingOptions: Sendable, Equatable {
     /// asks for one (`clean_up_tokenization_spaces`, on for most byte-level BPE vocabularies).
     /// llama.cpp's `llama_detokenize` does; its streamed pieces do not.
     public var cleansUpSpaces: Bool
+    /// The ids begin the text, so the SentencePiece rule drops one leading space of the first
+    /// piece. Set false to decode a continuation (generated tokens after a prompt): its
+    /// pieces keep their spaces, as llama.cpp streams them.
+    public var startsText: Bool
 
-    public init(rendersSpecialTokens: Bool = false, removesAddedSpecialTokens: Bool = false, cleansUpSpaces: Bool = false) {
+    public init(rendersSpecialTokens: Bool = false, removesAddedSpecialTokens: Bool = false, cleansUpSpaces: Bool = false,
+                startsText: Bool = true) {
         self.rendersSpecialTokens = rendersSpecialTokens
         self.removesAddedSpecialTokens = removesAddedSpecialTokens
         self.cleansUpSpaces = cleansUpSpaces
+        self.startsText = startsText
     }
 
     /// What llama.cpp's `llama_detokenize(..., remove_special: false, unparse_special: false)`

@@ -17,7 +17,7 @@ extension Vocabulary {
     /// The bytes `ids` decode to (llama.cpp's `llama_detokenize`).
     public func decodeBytes(_ ids: [Int32], options: DecodingOptions = DecodingOptions()) -> [UInt8] {
         var ids = ids[...]
-        var stripsLeadingSpace = addsSpacePrefix
+        var stripsLeadingSpace = addsSpacePrefix && options.startsText
         if options.removesAddedSpecialTokens {
             if addsBOS, let bos = specialTokens.bos, ids.first == bos {
                 stripsLeadingSpace = false
