@@ -5,6 +5,8 @@ import Foundation
 public struct GGUFWriter {
     private var metadata: [(String, GGUFValue)] = []
     private var tensors: [(name: String, dimensions: [Int], type: GGMLType, data: [UInt8])] = []
+    /// Alignment of the tensor data; a value other than 32 is recorded as `general.alignment`
+    /// unless that key was added explicitly.
     public var alignment: Int = 32
 
     public init() {}
@@ -61,6 +63,12 @@ public struct GGUFWriter {
         }
         func pad() {
             while out.count % alignment != 0 { out.append(0) }
+        }
+
+        // Readers assume 32 unless the file says otherwise.
+        var metadata = self.metadata
+        if alignment != 32 && !metadata.contains(where: { $0.0 == "general.alignment" }) {
+            metadata.append(("general.alignment", .uint32(UInt32(alignment))))
         }
 
         put(UInt32(0x4655_4747))
