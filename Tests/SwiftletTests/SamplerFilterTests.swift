@@ -113,6 +113,42 @@ struct SamplerFilterTests {
         #expect(F.support(tied.distribution(logits: [1, 4, 4, 2, 4])) == [1, 2, 4])
     }
 
+    @Test func largeTopKSelectsByBuckets() {
+        // k above Sampler.heapSelectionLimit takes the bucketed path.
+        var g = SeededGenerator(seed: 500)
+        for trial in 0..<24 {
+            let vocabulary = [6000, 30000][trial % 2]
+            let logits = F.logits(vocabulary, &g, scale: Float.random(in: 0.05...5, using: &g))
+            let parameters = SamplingParameters(
+                temperature: Float.random(in: 0.3...2, using: &g),
+                topK: Int.random(in: (Sampler.heapSelectionLimit + 1)..<vocabulary, using: &g),
+                topP: trial % 3 == 0 ? 1 : Float.random(in: 0.05...0.999, using: &g),
+                minP: trial % 4 == 0 ? Float.random(in: 0.001...0.2, using: &g) : 0,
+                seed: g.next())
+            Self.check(parameters, logits: logits, draws: 3)
+        }
+    }
+
+    @Test func tiedLogitsCutByLowerIds() {
+        // Logits on a coarse grid: many ties, inside and across buckets, on both paths.
+        var g = SeededGenerator(seed: 600)
+        for trial in 0..<60 {
+            let vocabulary = [50, 3000, 9000][trial % 3]
+            let logits = F.logits(vocabulary, &g, scale: 2).map { ($0 * 2).rounded() / 2 }
+            let parameters = SamplingParameters(
+                temperature: Float.random(in: 0.3...2, using: &g),
+                topK: trial % 2 == 0 ? 0 : Int.random(in: 1..<vocabulary, using: &g),
+                topP: trial % 3 == 0 ? 1 : Float.random(in: 0.05...0.99, using: &g),
+                minP: trial % 5 == 0 ? Float.random(in: 0.01...0.5, using: &g) : 0,
+                seed: g.next())
+            Self.check(parameters, logits: logits, draws: 3)
+        }
+        var masked = [Float](repeating: -.infinity, count: 5000)
+        for i in stride(from: 7, to: 5000, by: 13) { masked[i] = Float(i % 5) }
+        Self.check(SamplingParameters(topK: 3000, topP: 0.9), logits: masked)
+        Self.check(SamplingParameters(topP: 0.5, minP: 0.2), logits: masked)
+    }
+
     @Test func combinedFiltersNeverPickExcludedTokens() {
         var g = SeededGenerator(seed: 400)
         for trial in 0..<300 {

@@ -126,21 +126,25 @@ public struct Sampler: @unchecked Sendable {
         case cut(logit: Float, id: Int)
     }
 
+    /// Largest top-k handled by heap selection; larger ones use logit buckets.
+    static let heapSelectionLimit = 2048
+
     private func survivors(maxLogit: Float) -> Survivors {
         let p = parameters
         let minPThreshold = p.minP > 0 ? maxLogit + log(p.minP) : -Float.infinity
-        if p.topK > 0 && p.topK < vocabularySize {
+        let usesTopK = p.topK > 0 && p.topK < vocabularySize
+        if usesTopK && p.topK <= Self.heapSelectionLimit {
             return topKSurvivors(maxLogit: maxLogit, minPThreshold: minPThreshold)
         }
-        if p.topP < 1 {
-            return nucleusCut(maxLogit: maxLogit, minPThreshold: minPThreshold)
+        if usesTopK || p.topP < 1 {
+            return bucketedCut(maxLogit: maxLogit, minPThreshold: minPThreshold)
         }
         // Min-p alone (or nothing): a threshold on the logit.
         return .cut(logit: minPThreshold, id: Int.max)
     }
 
-    /// Top-k by partial selection, then top-p (mass normalised over the k) and min-p by
-    /// walking the sorted k.
+    /// Top-k by heap selection, then top-p (mass normalised over the k) and min-p by walking
+    /// the sorted k.
     private func topKSurvivors(maxLogit: Float, minPThreshold: Float) -> Survivors {
         let w = workspace
         let logits = w.adjusted
@@ -165,92 +169,78 @@ public struct Sampler: @unchecked Sendable {
         return .listed(count)
     }
 
-    /// Top-p over the whole vocabulary without sorting it: bucket the logits below the
-    /// maximum by value and sum each bucket's mass, find the bucket where the running mass
-    /// reaches `topP`, and sort only that bucket's tokens to find the exact cut. Min-p then
-    /// shortens the cut when its threshold is higher.
-    private func nucleusCut(maxLogit: Float, minPThreshold: Float) -> Survivors {
+    /// Top-k (large k) and top-p over the whole vocabulary without sorting it (see
+    /// `LogitBuckets`): the k-th token is found by walking bucket counts, the nucleus by
+    /// walking bucket masses (normalised over the top-k pool); only the bucket holding each
+    /// cut is sorted. Min-p then shortens the cut when its threshold is higher.
+    private func bucketedCut(maxLogit: Float, minPThreshold: Float) -> Survivors {
         let w = workspace
         let logits = w.adjusted
-        let buckets = SamplerWorkspace.bucketCount
-        let bucketLimit = Float(buckets)
-        // Buckets span [maxLogit - spread, maxLogit]; everything below shares the last one.
-        var spread = min(32, maxLogit - SamplingKernels.minFinite(logits))
-        if !(spread > 0) { spread = 1 }
-        let perUnit = bucketLimit / spread
-        let mass = w.bucketMass
-        mass.update(repeating: 0)
+        let buckets = LogitBuckets(workspace: w, maxLogit: maxLogit)
+        let last = LogitBuckets.count
 
-        let base = UnsafePointer(logits.baseAddress!)
-        let width = SamplingKernels.width
-        let maxes = SamplingKernels.Vector(repeating: maxLogit), perUnits = SamplingKernels.Vector(repeating: perUnit)
-        var i = 0
-        while i + width <= vocabularySize {
-            let x = SamplingKernels.load(base, i)
-            let e = SamplingKernels.exp(x - maxes)
-            let d = (maxes - x) * perUnits
-            for lane in 0..<width {
-                let b = d[lane] < bucketLimit ? Int(d[lane]) : buckets
-                mass[b] += Double(e[lane])
+        // Top-k: the pool is every bucket before `poolBucket` plus the best `poolTake` of it.
+        var poolBucket = last, poolTake = Int(w.bucketTokens[last])
+        var poolMass = buckets.totalMass
+        var massBefore = 0.0
+        var cutId = Int.max, cutLogit = -Float.infinity
+        var sortedBucket = -1, sortedCount = 0
+        let k = parameters.topK
+        if k > 0 && k < vocabularySize {
+            var before = 0
+            for b in 0...last {
+                let tokens = Int(w.bucketTokens[b])
+                if before + tokens >= k {
+                    poolBucket = b
+                    poolTake = k - before
+                    break
+                }
+                before += tokens
+                massBefore += w.bucketMass[b]
             }
-            i += width
-        }
-        while i < vocabularySize {
-            let x = base[i]
-            let d = (maxLogit - x) * perUnit
-            mass[d < bucketLimit ? Int(d) : buckets] += Double(SamplingKernels.exp(x - maxLogit))
-            i += 1
+            sortedCount = buckets.gather(poolBucket)
+            sortedBucket = poolBucket
+            poolMass = massBefore
+            for j in 0..<poolTake { poolMass += Double(SamplingKernels.exp(logits[Int(w.order[j])] - maxLogit)) }
+            cutId = Int(w.order[poolTake - 1])
+            cutLogit = logits[cutId]
         }
 
-        var total = 0.0
-        for b in 0...buckets { total += mass[b] }
-        let target = Double(parameters.topP) * total
-        var cumulative = 0.0
-        var boundary = buckets
-        for b in 0...buckets {
-            if cumulative + mass[b] >= target {
-                boundary = b
-                break
+        // Top-p inside the pool.
+        if parameters.topP < 1 {
+            let target = Double(parameters.topP) * poolMass
+            var cumulative = 0.0
+            var nucleusBucket = poolBucket
+            for b in 0...poolBucket {
+                let mass = b == poolBucket ? poolMass - cumulative : w.bucketMass[b]
+                if cumulative + mass >= target || b == poolBucket {
+                    nucleusBucket = b
+                    break
+                }
+                cumulative += mass
             }
-            cumulative += mass[b]
-        }
-
-        // Gather and sort the boundary bucket: Float(b) <= d < Float(b + 1), as Int(d) == b.
-        let low = Float(boundary), high = boundary == buckets ? Float.infinity : Float(boundary + 1)
-        let lows = SamplingKernels.Vector(repeating: low), highs = SamplingKernels.Vector(repeating: high)
-        var count = 0
-        i = 0
-        while i < vocabularySize {
-            if i + width <= vocabularySize {
-                let d = (maxes - SamplingKernels.load(base, i)) * perUnits
-                if !SamplingKernels.anyLane((d .>= lows) .& (d .< highs)) {
-                    i += width
-                    continue
+            let available: Int
+            if nucleusBucket == sortedBucket {
+                available = poolTake
+            } else {
+                sortedCount = buckets.gather(nucleusBucket)
+                available = nucleusBucket == poolBucket ? poolTake : sortedCount
+            }
+            var lastKept = max(0, available - 1)
+            for j in 0..<available {
+                cumulative += Double(SamplingKernels.exp(logits[Int(w.order[j])] - maxLogit))
+                if cumulative >= target {
+                    lastKept = j
+                    break
                 }
             }
-            let end = min(i + width, vocabularySize)
-            for j in i..<end {
-                let d = (maxLogit - base[j]) * perUnit
-                if d >= low && d < high {
-                    w.order[count] = Int32(j)
-                    count += 1
-                }
-            }
-            i = end
-        }
-        w.sort(0, count)
-        var last = max(0, count - 1)
-        for j in 0..<count {
-            cumulative += Double(SamplingKernels.exp(logits[Int(w.order[j])] - maxLogit))
-            if cumulative >= target {
-                last = j
-                break
+            if available > 0 {
+                cutId = Int(w.order[lastKept])
+                cutLogit = logits[cutId]
             }
         }
-        let id = count > 0 ? Int(w.order[last]) : Int.max
-        let cutLogit = count > 0 ? logits[id] : -Float.infinity
         if cutLogit < minPThreshold { return .cut(logit: minPThreshold, id: Int.max) }
-        return .cut(logit: cutLogit, id: id)
+        return .cut(logit: cutLogit, id: cutId)
     }
 
     /// Temperature and softmax over the survivors; zero elsewhere.

@@ -13,10 +13,10 @@ final class SamplerWorkspace {
     let counts: UnsafeMutableBufferPointer<Int32>
     /// Distinct ids of the penalty window. (window, or empty)
     let touched: UnsafeMutableBufferPointer<Int32>
-    /// Probability mass per logit bucket, for top-p over the whole vocabulary. (bucketCount + 1)
+    /// Temperature-1 mass per logit bucket (see `LogitBuckets`). (LogitBuckets.count + 1)
     let bucketMass: UnsafeMutableBufferPointer<Double>
-    /// Buckets dividing the logit range below the maximum (plus one for the rest).
-    static let bucketCount = 1024
+    /// Tokens per logit bucket. (LogitBuckets.count + 1)
+    let bucketTokens: UnsafeMutableBufferPointer<Int32>
 
     init(vocabularySize: Int, penaltyWindow: Int) {
         self.vocabularySize = vocabularySize
@@ -31,8 +31,10 @@ final class SamplerWorkspace {
         counts.initialize(repeating: 0)
         touched = .allocate(capacity: max(0, penaltyWindow))
         touched.initialize(repeating: 0)
-        bucketMass = .allocate(capacity: Self.bucketCount + 1)
+        bucketMass = .allocate(capacity: LogitBuckets.count + 1)
         bucketMass.initialize(repeating: 0)
+        bucketTokens = .allocate(capacity: LogitBuckets.count + 1)
+        bucketTokens.initialize(repeating: 0)
     }
 
     deinit {
@@ -42,6 +44,7 @@ final class SamplerWorkspace {
         counts.deallocate()
         touched.deallocate()
         bucketMass.deallocate()
+        bucketTokens.deallocate()
     }
 
     /// True when token `a` ranks above token `b`: a larger adjusted logit, ties to the lower id.
