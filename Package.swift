@@ -37,7 +37,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletTests",
-            dependencies: ["Swiftlet"],
+            dependencies: ["Swiftlet", "swiftlet"],
             swiftSettings: [.unsafeFlags(releaseFlags, .when(configuration: .release))]
         ),
     ],

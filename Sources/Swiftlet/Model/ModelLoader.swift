@@ -18,9 +18,13 @@ public enum ModelLoader {
     /// Loads a GGUF (v2/v3) or llama2.c (`.bin` v0) checkpoint.
     /// - Throws: `ModelFileError` naming the problem for unreadable, corrupt or unsupported files.
     public static func load(path: String) throws -> LoadedModel {
-        let file = try MappedFile(path: path)
+        try load(file: MappedFile(path: path))
+    }
+
+    /// Loads a checkpoint from bytes already in memory or mapped.
+    public static func load(file: MappedFile) throws -> LoadedModel {
         guard file.bytes.count >= 4 else {
-            throw ModelFileError.malformed("'\(path)' is too short to be a checkpoint (\(file.bytes.count) bytes)")
+            throw ModelFileError.malformed("file is too short to be a checkpoint (\(file.bytes.count) bytes)")
         }
         if file.bytes.loadUnaligned(as: UInt32.self) == 0x4655_4747 {
             let gguf = try GGUFFile(file: file)

@@ -1,0 +1,67 @@
+import Foundation
+@testable import Swiftlet
+
+/// Small random-weight Llama models made by the tests themselves (no ../shared needed).
+enum TestModels {
+    /// A deterministic random model with a byte-fallback SentencePiece vocabulary.
+    static func tiny(dimension: Int = 32, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, hidden: Int = 72,
+                     vocabulary: Int = 300, context: Int = 256, seed: UInt64 = 7, tied: Bool = false) -> [UInt8] {
+        var rng = SeededGenerator(seed: seed)
+        func random(_ count: Int, scale: Float) -> [Float] {
+            (0..<count).map { _ in (rng.nextFloat() * 2 - 1) * scale }
+        }
+        var w = GGUFWriter()
+        w.add("general.architecture", .string("llama"))
+        w.add("llama.embedding_length", .uint32(UInt32(dimension)))
+        w.add("llama.block_count", .uint32(UInt32(layers)))
+        w.add("llama.feed_forward_length", .uint32(UInt32(hidden)))
+        w.add("llama.attention.head_count", .uint32(UInt32(heads)))
+        w.add("llama.attention.head_count_kv", .uint32(UInt32(kvHeads)))
+        w.add("llama.context_length", .uint32(UInt32(context)))
+        w.add("llama.attention.layer_norm_rms_epsilon", .float32(1e-5))
+        w.add("llama.rope.freq_base", .float32(10000))
+        var tokens: [GGUFValue] = [.string("<unk>"), .string("<s>"), .string("</s>")]
+        var types: [GGUFValue] = [.int32(2), .int32(3), .int32(3)]
+        for byte in 0..<256 {
+            tokens.append(.string(String(format: "<0x%02X>", byte)))
+            types.append(.int32(6))
+        }
+        let pieces = ["▁", "e", "t", "a", "o", "▁t", "he", "▁the", "in", "an", "▁a", "er", "on", "▁w", "re", "nd"]
+        var index = 0
+        while tokens.count < vocabulary {
+            tokens.append(.string(index < pieces.count ? pieces[index] : "x\(index)"))
+            types.append(.int32(1))
+            index += 1
+        }
+        w.add("tokenizer.ggml.model", .string("llama"))
+        w.add("tokenizer.ggml.tokens", .array(tokens))
+        w.add("tokenizer.ggml.scores", .array((0..<tokens.count).map { .float32(-Float($0)) }))
+        w.add("tokenizer.ggml.token_type", .array(types))
+        w.add("tokenizer.ggml.bos_token_id", .uint32(1))
+        w.add("tokenizer.ggml.eos_token_id", .uint32(2))
+        w.add("tokenizer.ggml.unknown_token_id", .uint32(0))
+        let hd = dimension / heads, kv = kvHeads * hd
+        let s: Float = 0.3
+        w.addTensor("token_embd.weight", dimensions: [dimension, vocabulary], floats: random(vocabulary * dimension, scale: 1))
+        for l in 0..<layers {
+            w.addTensor("blk.\(l).attn_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
+            w.addTensor("blk.\(l).attn_q.weight", dimensions: [dimension, dimension], floats: random(dimension * dimension, scale: s))
+            w.addTensor("blk.\(l).attn_k.weight", dimensions: [dimension, kv], floats: random(dimension * kv, scale: s))
+            w.addTensor("blk.\(l).attn_v.weight", dimensions: [dimension, kv], floats: random(dimension * kv, scale: s))
+            w.addTensor("blk.\(l).attn_output.weight", dimensions: [dimension, dimension], floats: random(dimension * dimension, scale: s))
+            w.addTensor("blk.\(l).ffn_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
+            w.addTensor("blk.\(l).ffn_gate.weight", dimensions: [dimension, hidden], floats: random(dimension * hidden, scale: s))
+            w.addTensor("blk.\(l).ffn_up.weight", dimensions: [dimension, hidden], floats: random(dimension * hidden, scale: s))
+            w.addTensor("blk.\(l).ffn_down.weight", dimensions: [hidden, dimension], floats: random(dimension * hidden, scale: s))
+        }
+        w.addTensor("output_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
+        if !tied {
+            w.addTensor("output.weight", dimensions: [dimension, vocabulary], floats: random(vocabulary * dimension, scale: 1))
+        }
+        return w.serialized()
+    }
+
+    static func load(_ bytes: [UInt8]) throws -> LoadedModel {
+        try ModelLoader.load(file: MappedFile(bytes: bytes))
+    }
+}
