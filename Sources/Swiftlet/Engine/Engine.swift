@@ -54,8 +54,12 @@ public final class Engine: @unchecked Sendable {
         maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength)
         transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
                                   maxContext: maxContext, threadCount: configuration.threadCount)
-        cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
-                             megabytes: configuration.kvCacheMegabytes)
+        if let blocks = configuration.kvCacheBlocks {
+            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks)
+        } else {
+            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
+                                 megabytes: configuration.kvCacheMegabytes)
+        }
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
                               maxSequences: configuration.maxSequences)
         metrics.startTime = MonotonicClock.now()
@@ -92,6 +96,9 @@ public final class Engine: @unchecked Sendable {
         defer { condition.unlock() }
         return metricsSnapshot
     }
+
+    /// Blocks in the KV cache, and blocks free now (engine idle: all of them).
+    public var kvBlockCount: Int { cache.blockCount }
 
     /// Tokens of `prompt` as the engine will run them.
     public func tokens(for prompt: Prompt) throws -> [Int32] {

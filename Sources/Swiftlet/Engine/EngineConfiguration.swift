@@ -8,13 +8,16 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxSequences: Int
     /// Memory for keys and values; the pool has as many blocks as fit.
     public var kvCacheMegabytes: Int
+    /// Exact number of KV blocks; overrides `kvCacheMegabytes` when set.
+    public var kvCacheBlocks: Int?
     /// Tokens per KV block.
     public var blockSize: Int
     /// Longest sequence (prompt plus generated); nil = the model's context length.
     public var maxContext: Int?
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
-                kvCacheMegabytes: Int = 1024, blockSize: Int = 16, maxContext: Int? = nil) {
+                kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, maxContext: Int? = nil) {
+        self.kvCacheBlocks = kvCacheBlocks
         self.threadCount = threadCount
         self.maxBatchTokens = maxBatchTokens
         self.maxSequences = maxSequences
@@ -31,6 +34,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(maxBatchTokens >= 1 && maxBatchTokens <= 65536, "max batch tokens must be 1...65536")
         try check(maxSequences >= 1 && maxSequences <= 4096, "max sequences must be 1...4096")
         try check(kvCacheMegabytes >= 1, "KV cache size must be at least 1 MB")
+        try check(kvCacheBlocks.map { $0 >= 1 } ?? true, "KV cache needs at least one block")
         try check(blockSize >= 1 && blockSize <= 1024, "block size must be 1...1024")
         try check(maxContext.map { $0 >= 2 } ?? true, "context must be at least 2 tokens")
     }

@@ -67,7 +67,11 @@ final class Scheduler {
 
         while !preempted && budget > 0 && running.count < maxSequences, let request = waiting.first {
             let count = min(request.uncomputedCount, budget)
-            guard reserveBlocks(request, tokens: request.computedTokenCount + count) else { break }
+            guard reserveBlocks(request, tokens: request.computedTokenCount + count) else {
+                // Waiting requests hold no blocks: give back what was reserved and wait.
+                releaseBlocks(request)
+                break
+            }
             waiting.removeFirst()
             running.append(request)
             work.append(ScheduledWork(request: request, tokenCount: count))
