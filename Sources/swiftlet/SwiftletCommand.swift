@@ -8,6 +8,9 @@ struct SwiftletCommand: AsyncParsableCommand {
         abstract: "A small, native LLM inference engine for CPUs.",
         subcommands: [
             GenerateCommand.self,
+            BatchCommand.self,
+            PerplexityCommand.self,
+            BenchCommand.self,
             InspectCommand.self,
             KernelBenchCommand.self,
             TokenizeCommand.self,
