@@ -25,7 +25,11 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Longest sequence, prompt plus generated (default: the model's context length).")
     var context: Int?
 
+    @Option(name: .long, help: "Share KV blocks between requests with a common prefix: on or off.")
+    var prefixCache: String = "on"
+
     func validate() throws {
+        guard prefixCache == "on" || prefixCache == "off" else { throw ValidationError("--prefix-cache must be on or off") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...65536).contains(maxBatchTokens) else { throw ValidationError("--max-batch-tokens must be between 1 and 65536") }
         guard (1...4096).contains(maxSequences) else { throw ValidationError("--max-sequences must be between 1 and 4096") }
@@ -53,7 +57,7 @@ struct EngineOptions: ParsableArguments {
 
     var engineConfiguration: EngineConfiguration {
         EngineConfiguration(threadCount: threads, maxBatchTokens: maxBatchTokens, maxSequences: maxSequences,
-                            kvCacheMegabytes: kvCacheMB, maxContext: context)
+                            kvCacheMegabytes: kvCacheMB, maxContext: context, prefixCaching: prefixCache == "on")
     }
 
     /// Loads the model (and `--tokenizer`) and starts an engine.

@@ -60,6 +60,7 @@ public final class Engine: @unchecked Sendable {
             cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
                                  megabytes: configuration.kvCacheMegabytes)
         }
+        cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
                               maxSequences: configuration.maxSequences)
         metrics.startTime = MonotonicClock.now()
@@ -234,6 +235,7 @@ public final class Engine: @unchecked Sendable {
             }
         }
         let logits = transformer.forward(batch, cache: cache)
+        cache.blocks.markStepComputed()
         let end = MonotonicClock.now()
         metrics.forwardSeconds += end - now
         metrics.steps += 1
@@ -293,6 +295,11 @@ public final class Engine: @unchecked Sendable {
         metrics.kvBlocksUsed = cache.blocks.usedBlockCount
         metrics.peakKVBlocksUsed = max(metrics.peakKVBlocksUsed, metrics.kvBlocksUsed)
         metrics.preemptions = scheduler.preemptionCount
+        metrics.prefixQueryTokens = scheduler.prefixQueryTokens
+        metrics.prefixHitTokens = scheduler.prefixHitTokens
+        metrics.prefixEvictions = cache.blocks.evictions
+        metrics.kvBlocksShared = cache.blocks.sharedBlockCount
+        metrics.kvBlocksCached = cache.blocks.cachedBlockCount
         condition.lock()
         metricsSnapshot = metrics
         condition.unlock()

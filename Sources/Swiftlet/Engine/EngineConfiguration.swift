@@ -14,9 +14,13 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var blockSize: Int
     /// Longest sequence (prompt plus generated); nil = the model's context length.
     public var maxContext: Int?
+    /// Share KV blocks between requests with a common prefix.
+    public var prefixCaching: Bool
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
-                kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, maxContext: Int? = nil) {
+                kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, maxContext: Int? = nil,
+                prefixCaching: Bool = true) {
+        self.prefixCaching = prefixCaching
         self.kvCacheBlocks = kvCacheBlocks
         self.threadCount = threadCount
         self.maxBatchTokens = maxBatchTokens

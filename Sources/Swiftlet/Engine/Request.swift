@@ -13,6 +13,8 @@ final class Request {
     var metrics = RequestMetrics()
     var text: TextStream
     var finishReason: FinishReason?
+    /// Whether the prefix cache was consulted for it yet (counted once in the metrics).
+    var prefixLookedUp = false
     /// When the previous generated token was sampled.
     var lastTokenTime = 0.0
     let emit: @Sendable (GenerationEvent) -> Void

@@ -18,6 +18,9 @@ final class Scheduler {
     private(set) var running: [Request] = []
     /// Preemptions since start.
     private(set) var preemptionCount = 0
+    /// Prefix cache: prompt tokens looked up at admission, and found cached.
+    private(set) var prefixQueryTokens = 0
+    private(set) var prefixHitTokens = 0
     /// Requests that cannot grow in a cache they would fill alone; the engine finishes them.
     private(set) var exhausted: [Request] = []
 
@@ -61,23 +64,64 @@ final class Scheduler {
             }
             guard scheduled else { continue }
             work.append(ScheduledWork(request: request, tokenCount: count))
+            registerFullBlocks(request, through: request.computedTokenCount + count)
             budget -= count
             index += 1
         }
 
-        while !preempted && budget > 0 && running.count < maxSequences, let request = waiting.first {
+        var candidate = 0
+        while !preempted && budget > 0 && running.count < maxSequences && candidate < waiting.count {
+            let request = waiting[candidate]
+            if !takeCachedPrefix(request) {
+                candidate += 1  // its prefix is being computed this step: share it next step
+                continue
+            }
             let count = min(request.uncomputedCount, budget)
             guard reserveBlocks(request, tokens: request.computedTokenCount + count) else {
                 // Waiting requests hold no blocks: give back what was reserved and wait.
                 releaseBlocks(request)
+                request.computedTokenCount = 0
                 break
             }
-            waiting.removeFirst()
+            waiting.remove(at: candidate)
             running.append(request)
             work.append(ScheduledWork(request: request, tokenCount: count))
+            registerFullBlocks(request, through: request.computedTokenCount + count)
             budget -= count
         }
         return work
+    }
+
+    /// Starts a waiting request on the cached blocks of its longest cached prefix (always
+    /// leaving its last token to compute, for its logits). False when part of that prefix is
+    /// being computed by another request in this step.
+    private func takeCachedPrefix(_ request: Request) -> Bool {
+        let blockSize = cache.blockSize
+        let maxBlocks = (request.tokens.count - 1) / blockSize
+        let (blocks, pending) = cache.blocks.lookup(request.tokens, blockSize: blockSize, maxBlocks: maxBlocks)
+        if pending { return false }
+        if !request.prefixLookedUp {
+            request.prefixLookedUp = true
+            prefixQueryTokens += request.tokens.count
+            prefixHitTokens += blocks.count * blockSize
+            request.metrics.cachedPromptTokenCount = blocks.count * blockSize
+        }
+        for block in blocks { cache.blocks.retain(block) }
+        request.blockTable = blocks
+        request.computedTokenCount = blocks.count * blockSize
+        return true
+    }
+
+    /// Registers the request's blocks that are full once its tokens up to `end` are computed.
+    private func registerFullBlocks(_ request: Request, through end: Int) {
+        let blockSize = cache.blockSize
+        let first = request.computedTokenCount / blockSize
+        let last = min(end, request.tokens.count) / blockSize
+        guard first < last else { return }
+        for i in first..<last {
+            cache.blocks.register(request.blockTable[i], parent: i > 0 ? request.blockTable[i - 1] : -1,
+                                  tokens: request.tokens[(i * blockSize)..<((i + 1) * blockSize)], computed: false)
+        }
     }
 
     /// Removes a finished or cancelled request and frees its blocks.

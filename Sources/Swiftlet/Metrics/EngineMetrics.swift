@@ -17,6 +17,9 @@ public struct EngineMetrics: Sendable, Codable, Equatable {
     public var kvBlocksTotal = 0
     public var kvBlocksUsed = 0
     public var peakKVBlocksUsed = 0
+    /// Blocks used by more than one request now, and blocks holding cached prefixes.
+    public var kvBlocksShared = 0
+    public var kvBlocksCached = 0
     /// Prefix cache: prompt tokens looked up, and found cached.
     public var prefixQueryTokens = 0
     public var prefixHitTokens = 0
