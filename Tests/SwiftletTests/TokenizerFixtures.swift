@@ -31,16 +31,34 @@ enum TokenizerFixtures {
     /// The cases of `vocabulary`: `.inp` texts separated by `\n__ggml_vocab_test__\n` (one
     /// after the last too), `.out` one line of ids per case.
     static func cases(_ vocabulary: String) throws -> [Case] {
-        let input = try String(contentsOfFile: path(vocabulary, ".gguf.inp"), encoding: .utf8)
-        var texts = input.components(separatedBy: "\n__ggml_vocab_test__\n")
-        if texts.last == "" { texts.removeLast() }
+        let texts = try splitCases(Array(Data(contentsOf: URL(fileURLWithPath: path(vocabulary, ".gguf.inp")))))
         let output = try String(contentsOfFile: path(vocabulary, ".gguf.out"), encoding: .utf8)
-        var lines = output.components(separatedBy: "\n")
+        var lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         precondition(texts.count == lines.count, "\(vocabulary): \(texts.count) inputs, \(lines.count) outputs")
         return zip(texts, lines).map { text, line in
             Case(text: text, ids: line.split(separator: " ").map { Int32($0)! })
         }
+    }
+
+    /// The texts of an `.inp` file, split on the separator's bytes (splitting a `String`
+    /// would see `"\r\n"` as one character and miss a separator after a `"\r"`).
+    static func splitCases(_ bytes: [UInt8]) -> [String] {
+        let separator = Array("\n__ggml_vocab_test__\n".utf8)
+        var texts: [String] = []
+        var start = 0
+        var i = 0
+        while i + separator.count <= bytes.count {
+            if bytes[i] == separator[0] && Array(bytes[i..<(i + separator.count)]) == separator {
+                texts.append(String(decoding: bytes[start..<i], as: UTF8.self))
+                i += separator.count
+                start = i
+            } else {
+                i += 1
+            }
+        }
+        if start < bytes.count { texts.append(String(decoding: bytes[start...], as: UTF8.self)) }
+        return texts
     }
 
     /// The tokenizer of `vocabulary`, loaded once.

@@ -1,6 +1,7 @@
 /// Ranked BPE merges keyed by the pair of symbol numbers they join: `(left, right)` →
-/// (rank, number of the joined symbol). Open addressing over flat arrays; the first merge
-/// listed for a pair wins, as in llama.cpp.
+/// (rank, number of the joined symbol). Open addressing over one flat array of 16-byte
+/// entries (one cache line visit per probe); the first merge listed for a pair wins, as in
+/// llama.cpp.
 struct BPEMergeTable: Sendable {
     struct Merge: Sendable, Equatable {
         /// Position in `tokenizer.ggml.merges`: lower merges first.
@@ -9,8 +10,12 @@ struct BPEMergeTable: Sendable {
         var result: Int32
     }
 
-    private var keys: [UInt64]
-    private var values: [Merge]
+    private struct Entry {
+        var key: UInt64
+        var merge: Merge
+    }
+
+    private var entries: [Entry]
     private var mask: Int
     private(set) var count = 0
 
@@ -19,8 +24,7 @@ struct BPEMergeTable: Sendable {
     init(capacity: Int) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = [UInt64](repeating: Self.empty, count: size)
-        values = [Merge](repeating: Merge(rank: 0, result: 0), count: size)
+        entries = [Entry](repeating: Entry(key: Self.empty, merge: Merge(rank: 0, result: 0)), count: size)
         mask = size - 1
     }
 
@@ -39,28 +43,31 @@ struct BPEMergeTable: Sendable {
     /// Adds a merge unless the pair already has one. Returns whether it was added.
     @discardableResult
     mutating func insert(left: Int32, right: Int32, merge: Merge) -> Bool {
-        if (count + 1) * 2 > keys.count { grow() }
+        if (count + 1) * 2 > entries.count { grow() }
         let key = Self.key(left, right)
-        var slot = Self.slot(for: key, mask: mask)
-        while keys[slot] != Self.empty {
-            if keys[slot] == key { return false }
-            slot = (slot + 1) & mask
+        let mask = self.mask
+        let added = entries.withUnsafeMutableBufferPointer { entries -> Bool in
+            var slot = Self.slot(for: key, mask: mask)
+            while entries[slot].key != Self.empty {
+                if entries[slot].key == key { return false }
+                slot = (slot + 1) & mask
+            }
+            entries[slot] = Entry(key: key, merge: merge)
+            return true
         }
-        keys[slot] = key
-        values[slot] = merge
-        count += 1
-        return true
+        if added { count += 1 }
+        return added
     }
 
     /// The merge joining `left` and `right`, or nil.
     @inline(__always)
     func merge(_ left: Int32, _ right: Int32) -> Merge? {
         let key = Self.key(left, right)
-        return keys.withUnsafeBufferPointer { keys in
+        return entries.withUnsafeBufferPointer { entries in
             var slot = Self.slot(for: key, mask: mask)
             while true {
-                let k = keys[slot]
-                if k == key { return values[slot] }
+                let k = entries[slot].key
+                if k == key { return entries[slot].merge }
                 if k == Self.empty { return nil }
                 slot = (slot + 1) & mask
             }
@@ -68,17 +75,14 @@ struct BPEMergeTable: Sendable {
     }
 
     private mutating func grow() {
-        let oldKeys = keys
-        let oldValues = values
-        let size = keys.count * 2
-        keys = [UInt64](repeating: Self.empty, count: size)
-        values = [Merge](repeating: Merge(rank: 0, result: 0), count: size)
+        let old = entries
+        let size = entries.count * 2
+        entries = [Entry](repeating: Entry(key: Self.empty, merge: Merge(rank: 0, result: 0)), count: size)
         mask = size - 1
-        for (index, key) in oldKeys.enumerated() where key != Self.empty {
-            var slot = Self.slot(for: key, mask: mask)
-            while keys[slot] != Self.empty { slot = (slot + 1) & mask }
-            keys[slot] = key
-            values[slot] = oldValues[index]
+        for entry in old where entry.key != Self.empty {
+            var slot = Self.slot(for: entry.key, mask: mask)
+            while entries[slot].key != Self.empty { slot = (slot + 1) & mask }
+            entries[slot] = entry
         }
     }
 }

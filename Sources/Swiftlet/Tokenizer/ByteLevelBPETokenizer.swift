@@ -27,23 +27,30 @@ public struct ByteLevelBPETokenizer: Tokenizer {
             throw ModelFileError.malformed("a byte-level BPE tokenizer needs a \"gpt2\" vocabulary, not \"\(vocabulary.model.rawValue)\"")
         }
         var extra = ByteStringTable(capacity: 16)
-        func symbol<C: Collection>(_ bytes: C) -> Int32 where C.Element == UInt8 {
-            let array = Array(bytes)
-            if let id = vocabulary.tokenID(array) { return id }
-            if let index = extra.index(of: array) { return Int32(vocabulary.count + index) }
-            return Int32(vocabulary.count + extra.append(array))
+        func symbol(_ bytes: UnsafeRawBufferPointer) -> Int32 {
+            if let id = vocabulary.tokenID(bytes) { return id }
+            if let index = extra.index(of: bytes) { return Int32(vocabulary.count + index) }
+            return Int32(vocabulary.count + extra.append(bytes))
         }
         var table = BPEMergeTable(capacity: merges.count)
+        var joined: [UInt8] = []
         for (rank, line) in merges.enumerated() {
-            let bytes = Array(line.utf8)
-            // The halves are split at the first space after the first byte, as llama.cpp does.
-            guard bytes.count >= 3, let space = bytes[1...].firstIndex(of: UInt8(ascii: " ")) else {
-                throw ModelFileError.malformed("tokenizer merge \(rank) \"\(line)\" is not two symbols separated by a space")
+            var line = line
+            try line.withUTF8 { bytes in
+                // The halves are split at the first space after the first byte, as llama.cpp does.
+                guard bytes.count >= 3, let space = bytes[1...].firstIndex(of: UInt8(ascii: " ")) else {
+                    throw ModelFileError.malformed("tokenizer merge \(rank) \"\(String(decoding: bytes, as: UTF8.self))\" is not two symbols separated by a space")
+                }
+                let raw = UnsafeRawBufferPointer(bytes)
+                let left = UnsafeRawBufferPointer(rebasing: raw[..<space])
+                let right = UnsafeRawBufferPointer(rebasing: raw[(space + 1)...])
+                let leftSymbol = symbol(left), rightSymbol = symbol(right)
+                joined.removeAll(keepingCapacity: true)
+                joined.append(contentsOf: left)
+                joined.append(contentsOf: right)
+                let result = joined.withUnsafeBytes { symbol($0) }
+                table.insert(left: leftSymbol, right: rightSymbol, merge: .init(rank: Int32(rank), result: result))
             }
-            let left = bytes[..<space], right = bytes[(space + 1)...]
-            let leftSymbol = symbol(left), rightSymbol = symbol(right)
-            let joined = symbol(left + right)
-            table.insert(left: leftSymbol, right: rightSymbol, merge: .init(rank: Int32(rank), result: joined))
         }
         self.byteSymbols = ByteLevelEncoding.utf8ForByte.map { bytes in
             if let id = vocabulary.tokenID(bytes) { return id }
@@ -110,6 +117,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         var next: [Int32] = []
         var queue = TokenPriorityQueue<Bigram>()
         var encodedWord: [UInt8] = []
+        var cache = TokenCache()
 
         mutating func tokenize(_ text: UnsafeRawBufferPointer, tokenizer: ByteLevelBPETokenizer, into output: inout [Int32]) {
             decodeScalars(text)
@@ -163,6 +171,10 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         private mutating func tokenizeWord(_ word: UnsafeRawBufferPointer, tokenizer: ByteLevelBPETokenizer,
                                            into output: inout [Int32]) {
             let vocabulary = tokenizer.vocabulary
+            let cacheable = word.count > 1
+            if cacheable && cache.appendTokens(of: word, to: &output) { return }
+            let firstOutput = output.count
+            defer { if cacheable { cache.insert(word, tokens: output[firstOutput...]) } }
             if tokenizer.ignoresMerges {
                 encodedWord.removeAll(keepingCapacity: true)
                 for byte in word { encodedWord.append(contentsOf: ByteLevelEncoding.utf8ForByte[Int(byte)]) }

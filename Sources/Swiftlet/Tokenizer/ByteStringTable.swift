@@ -6,7 +6,7 @@ struct ByteStringTable: Sendable {
     /// All strings back to back.
     private var arena: [UInt8] = []
     /// `offsets[i] ..< offsets[i + 1]` is string `i` in `arena`.
-    private var offsets: [Int] = [0]
+    private var offsets: [Int32] = [0]
     /// Open-addressing slots: string number + 1, or 0 for empty.
     private var slots: [Int32]
     private var mask: Int
@@ -23,12 +23,12 @@ struct ByteStringTable: Sendable {
 
     /// The bytes of string `index`.
     func bytes(at index: Int) -> ArraySlice<UInt8> {
-        arena[offsets[index]..<offsets[index + 1]]
+        arena[Int(offsets[index])..<Int(offsets[index + 1])]
     }
 
     /// The length in bytes of string `index`.
     func length(at index: Int) -> Int {
-        offsets[index + 1] - offsets[index]
+        Int(offsets[index + 1] - offsets[index])
     }
 
     /// Appends `bytes` as string number `count` even when an equal string is already present;
@@ -37,8 +37,11 @@ struct ByteStringTable: Sendable {
     @discardableResult
     mutating func append<C: Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
         let index = count
-        arena.append(contentsOf: bytes)
-        offsets.append(arena.count)
+        if bytes.withContiguousStorageIfAvailable({ arena.append(contentsOf: $0) }) == nil {
+            arena.append(contentsOf: bytes)
+        }
+        precondition(arena.count < Int(Int32.max), "string table larger than 2 GiB")
+        offsets.append(Int32(arena.count))
         if count * 2 > slots.count { rehash(to: slots.count * 2) }
         let slot = findSlot(of: index)
         slots[slot] = Int32(index + 1)
@@ -55,8 +58,8 @@ struct ByteStringTable: Sendable {
                     while true {
                         let entry = Int(slots[slot])
                         if entry == 0 { return nil }
-                        let start = offsets[entry - 1]
-                        let length = offsets[entry] - start
+                        let start = Int(offsets[entry - 1])
+                        let length = Int(offsets[entry]) - start
                         if length == key.count
                             && (length == 0 || memoryEqual(arenaBytes.baseAddress! + start, key.baseAddress!, length)) {
                             return entry - 1
@@ -70,8 +73,10 @@ struct ByteStringTable: Sendable {
 
     /// The number of the string equal to `key`, or nil.
     func index<C: Collection>(of key: C) -> Int? where C.Element == UInt8 {
-        let bytes = Array(key)
-        return bytes.withUnsafeBytes { index(of: $0) }
+        if let found = key.withContiguousStorageIfAvailable({ index(of: UnsafeRawBufferPointer($0)) }) {
+            return found
+        }
+        return Array(key).withUnsafeBytes { index(of: $0) }
     }
 
     // MARK: - Internals
@@ -80,15 +85,15 @@ struct ByteStringTable: Sendable {
     /// string (which the new string replaces).
     private func findSlot(of index: Int) -> Int {
         arena.withUnsafeBytes { arenaBytes in
-            let start = offsets[index]
-            let length = offsets[index + 1] - start
+            let start = Int(offsets[index])
+            let length = Int(offsets[index + 1]) - start
             let key = UnsafeRawBufferPointer(rebasing: arenaBytes[start..<(start + length)])
             var slot = Self.hash(key) & mask
             while true {
                 let entry = Int(slots[slot])
                 if entry == 0 { return slot }
-                let otherStart = offsets[entry - 1]
-                if offsets[entry] - otherStart == length
+                let otherStart = Int(offsets[entry - 1])
+                if Int(offsets[entry]) - otherStart == length
                     && (length == 0 || memoryEqual(arenaBytes.baseAddress! + otherStart, arenaBytes.baseAddress! + start, length)) {
                     return slot
                 }

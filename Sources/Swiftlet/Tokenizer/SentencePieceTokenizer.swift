@@ -3,10 +3,19 @@
 /// split into UTF-8 characters, and adjacent symbols whose concatenation is a token are
 /// merged, highest-scoring pair first (leftmost on ties). Symbols that are not tokens at the
 /// end fall back to byte tokens `<0xXX>`, or to the unknown token when those are missing.
+///
+/// The merge queue spans the whole text in llama.cpp. Here the text is cut before each `▁`
+/// that no token can reach across (no token has that `▁` after the character before it),
+/// and each piece is merged on its own: no merge can join symbols on both sides of such a
+/// cut, and the order of merges within a piece is unchanged, so the result is the same,
+/// with small queues instead of one as long as the text.
 public struct SentencePieceTokenizer: Tokenizer {
     public let vocabulary: Vocabulary
     /// The token for each byte value (`<0xXX>`, else the one-byte token), -1 where none.
     let byteTokenIDs: [Int32]
+    /// Characters that some token has right before a `▁` (in Llama's vocabulary only `▁`
+    /// itself): the text is not cut between such a character and a `▁`.
+    let charactersBeforeSpaceMarker: ByteStringTable
 
     /// - Throws: `ModelFileError.malformed` when `vocabulary` is not a SentencePiece one.
     public init(vocabulary: Vocabulary) throws {
@@ -18,6 +27,21 @@ public struct SentencePieceTokenizer: Tokenizer {
             let hex = "<0x" + String(decoding: Vocabulary.hexDigits(UInt8(byte), uppercase: true), as: UTF8.self) + ">"
             return vocabulary.id(of: hex) ?? vocabulary.tokenID([UInt8(byte)]) ?? -1
         }
+        var before = ByteStringTable(capacity: 16)
+        for id in 0..<vocabulary.count where vocabulary.attributes[id].isDisjoint(with: TokenAttributes.hiddenUnlessRendered) {
+            let text = Array(vocabulary.texts.bytes(at: id))
+            var start = 0
+            while start < text.count {
+                let length = min(Session.utf8Length(leadByte: text[start]), text.count - start)
+                let next = start + length
+                if next + 3 <= text.count && text[next] == 0xE2 && text[next + 1] == 0x96 && text[next + 2] == 0x81 {
+                    let character = text[start..<next]
+                    if before.index(of: character) == nil { before.append(character) }
+                }
+                start = next
+            }
+        }
+        charactersBeforeSpaceMarker = before
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool, parseSpecial: Bool) -> [Int32] {
@@ -75,6 +99,7 @@ public struct SentencePieceTokenizer: Tokenizer {
         var escaped: [UInt8] = []
         var symbols: [Symbol] = []
         var queue = TokenPriorityQueue<Bigram>()
+        var cache = TokenCache()
 
         mutating func tokenize(_ text: UnsafeRawBufferPointer, spacePrefix: Bool, tokenizer: SentencePieceTokenizer,
                                into output: inout [Int32]) {
@@ -88,54 +113,81 @@ public struct SentencePieceTokenizer: Tokenizer {
                 }
             }
             guard !escaped.isEmpty else { return }
+            escaped.withUnsafeBytes { bytes in
+                // Cut before each `▁` whose preceding character no token puts before a `▁`.
+                var pieceStart = 0
+                var previousStart = 0
+                var offset = 0
+                while offset < bytes.count {
+                    let length = min(Self.utf8Length(leadByte: bytes[offset]), bytes.count - offset)
+                    if offset > pieceStart && length == 3 && bytes[offset] == 0xE2 && bytes[offset + 1] == 0x96
+                        && bytes[offset + 2] == 0x81
+                        && tokenizer.charactersBeforeSpaceMarker.index(of: UnsafeRawBufferPointer(rebasing: bytes[previousStart..<offset])) == nil {
+                        merge(bytes, pieceStart..<offset, tokenizer: tokenizer, into: &output)
+                        pieceStart = offset
+                    }
+                    previousStart = offset
+                    offset += length
+                }
+                merge(bytes, pieceStart..<bytes.count, tokenizer: tokenizer, into: &output)
+            }
+        }
+
+        /// Merges the symbols of `bytes[range]` and appends their tokens.
+        private mutating func merge(_ bytes: UnsafeRawBufferPointer, _ range: Range<Int>, tokenizer: SentencePieceTokenizer,
+                                    into output: inout [Int32]) {
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[range])
+            let cacheable = range.count > 4
+            if cacheable && cache.appendTokens(of: piece, to: &output) { return }
+            let firstOutput = output.count
+            defer { if cacheable { cache.insert(piece, tokens: output[firstOutput...]) } }
 
             // One symbol per UTF-8 character.
             symbols.removeAll(keepingCapacity: true)
-            var offset = 0
-            while offset < escaped.count {
-                let length = min(Self.utf8Length(leadByte: escaped[offset]), escaped.count - offset)
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let length = min(Self.utf8Length(leadByte: bytes[offset]), range.upperBound - offset)
                 let index = Int32(symbols.count)
                 symbols.append(Symbol(start: Int32(offset), length: Int32(length), previous: index - 1,
-                                      next: offset + length == escaped.count ? -1 : index + 1))
+                                      next: offset + length == range.upperBound ? -1 : index + 1))
                 offset += length
             }
+            guard !symbols.isEmpty else { return }
 
             let vocabulary = tokenizer.vocabulary
-            escaped.withUnsafeBytes { bytes in
-                queue.removeAll()
-                for i in 1..<max(symbols.count, 1) {
-                    addBigram(Int32(i - 1), Int32(i), bytes, vocabulary)
-                }
-                while let bigram = queue.pop() {
-                    let left = Int(bigram.left), right = Int(bigram.right)
-                    guard symbols[left].length > 0, symbols[right].length > 0,
-                          symbols[left].length + symbols[right].length == bigram.length else { continue }
-                    symbols[left].length += symbols[right].length
-                    symbols[right].length = 0
-                    symbols[left].next = symbols[right].next
-                    if symbols[right].next >= 0 { symbols[Int(symbols[right].next)].previous = bigram.left }
-                    addBigram(symbols[left].previous, bigram.left, bytes, vocabulary)
-                    addBigram(bigram.left, symbols[left].next, bytes, vocabulary)
-                }
+            queue.removeAll()
+            for i in 1..<max(symbols.count, 1) {
+                addBigram(Int32(i - 1), Int32(i), bytes, vocabulary)
+            }
+            while let bigram = queue.pop() {
+                let left = Int(bigram.left), right = Int(bigram.right)
+                guard symbols[left].length > 0, symbols[right].length > 0,
+                      symbols[left].length + symbols[right].length == bigram.length else { continue }
+                symbols[left].length += symbols[right].length
+                symbols[right].length = 0
+                symbols[left].next = symbols[right].next
+                if symbols[right].next >= 0 { symbols[Int(symbols[right].next)].previous = bigram.left }
+                addBigram(symbols[left].previous, bigram.left, bytes, vocabulary)
+                addBigram(bigram.left, symbols[left].next, bytes, vocabulary)
+            }
 
-                var index: Int32 = 0
-                while index >= 0 {
-                    let symbol = symbols[Int(index)]
-                    let span = UnsafeRawBufferPointer(rebasing: bytes[Int(symbol.start)..<Int(symbol.start + symbol.length)])
-                    if let id = vocabulary.plainTokenID(span) {
-                        output.append(id)
-                    } else {
-                        for byte in span {
-                            let id = tokenizer.byteTokenIDs[Int(byte)]
-                            if id >= 0 {
-                                output.append(id)
-                            } else if let unknown = vocabulary.specialTokens.unknown {
-                                output.append(unknown)
-                            }
+            var index: Int32 = 0
+            while index >= 0 {
+                let symbol = symbols[Int(index)]
+                let span = UnsafeRawBufferPointer(rebasing: bytes[Int(symbol.start)..<Int(symbol.start + symbol.length)])
+                if let id = vocabulary.plainTokenID(span) {
+                    output.append(id)
+                } else {
+                    for byte in span {
+                        let id = tokenizer.byteTokenIDs[Int(byte)]
+                        if id >= 0 {
+                            output.append(id)
+                        } else if let unknown = vocabulary.specialTokens.unknown {
+                            output.append(unknown)
                         }
                     }
-                    index = symbol.next
                 }
+                index = symbol.next
             }
         }
 

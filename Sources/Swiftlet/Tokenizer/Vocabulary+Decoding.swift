@@ -90,18 +90,32 @@ extension Vocabulary {
     /// alphabet is written as llama.cpp writes it: `[UNK_BYTE_0x<hex>` + text + `]`.
     static func byteLevelDecoded(_ text: ArraySlice<UInt8>) -> [UInt8] {
         var result: [UInt8] = []
-        let string = String(decoding: text, as: UTF8.self)
-        for scalar in string.unicodeScalars {
-            if let byte = ByteLevelEncoding.byte(for: scalar) {
+        result.reserveCapacity(text.count)
+        var i = text.startIndex
+        while i < text.endIndex {
+            // The alphabet is U+0021...U+0143: one or two UTF-8 bytes.
+            let lead = text[i]
+            if lead < 0x80, let byte = ByteLevelEncoding.byte(for: Unicode.Scalar(lead)) {
                 result.append(byte)
-            } else {
-                result.append(contentsOf: "[UNK_BYTE_0x".utf8)
-                for byte in String(scalar).utf8 {
-                    result.append(contentsOf: hexDigits(byte, uppercase: false))
-                }
-                result.append(contentsOf: text)
-                result.append(UInt8(ascii: "]"))
+                i += 1
+                continue
             }
+            if lead & 0xE0 == 0xC0, i + 1 < text.endIndex, text[i + 1] & 0xC0 == 0x80 {
+                let value = UInt32(lead & 0x1F) << 6 | UInt32(text[i + 1] & 0x3F)
+                if let scalar = Unicode.Scalar(value), let byte = ByteLevelEncoding.byte(for: scalar) {
+                    result.append(byte)
+                    i += 2
+                    continue
+                }
+            }
+            // Any other character: llama.cpp's marker, then go on after the character.
+            var end = i + 1
+            while end < text.endIndex && text[end] & 0xC0 == 0x80 { end += 1 }
+            result.append(contentsOf: "[UNK_BYTE_0x".utf8)
+            for byte in text[i..<end] { result.append(contentsOf: hexDigits(byte, uppercase: false)) }
+            result.append(contentsOf: text)
+            result.append(UInt8(ascii: "]"))
+            i = end
         }
         return result
     }
