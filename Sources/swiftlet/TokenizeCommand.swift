@@ -97,27 +97,35 @@ struct TokenizeCommand: ParsableCommand {
         return result + "'"
     }
 
-    /// Encodes the file's text for at least a second (best of the runs) and prints MB/s.
+    /// Encodes (then decodes) the file's text repeatedly, at least three times and a second,
+    /// and prints the best speeds in MB of text per second.
     func benchmark(_ tokenizer: any Tokenizer, path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ValidationError("cannot read --benchmark-file '\(path)'")
         }
         let text = String(decoding: data, as: UTF8.self)
         let megabytes = Double(text.utf8.count) / 1_000_000
-        var best = Double.infinity
-        var tokenCount = 0
-        var elapsed = 0.0
-        var runs = 0
-        while runs < 3 || elapsed < 1.0 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            tokenCount = tokenizer.encode(text, addSpecialTokens: !noBos, parseSpecial: parseSpecial).count
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            best = min(best, seconds)
-            elapsed += seconds
-            runs += 1
+        func best(_ body: () -> Void) -> (seconds: Double, runs: Int) {
+            var best = Double.infinity, elapsed = 0.0, runs = 0
+            while runs < 3 || elapsed < 1.0 {
+                let start = DispatchTime.now().uptimeNanoseconds
+                body()
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                best = min(best, seconds)
+                elapsed += seconds
+                runs += 1
+            }
+            return (best, runs)
         }
+        var ids: [Int32] = []
+        let encode = best { ids = tokenizer.encode(text, addSpecialTokens: !noBos, parseSpecial: parseSpecial) }
+        var decoded = ""
+        let decode = best { decoded = tokenizer.decode(ids) }
         print(String(format: "encode: %.2f MB, %d tokens, best of %d runs %.3f s, %.2f MB/s, %.0f tokens/s",
-                     megabytes, tokenCount, runs, best, megabytes / best, Double(tokenCount) / best))
+                     megabytes, ids.count, encode.runs, encode.seconds, megabytes / encode.seconds,
+                     Double(ids.count) / encode.seconds))
+        print(String(format: "decode: %d tokens, best of %d runs %.3f s, %.2f MB/s%@", ids.count, decode.runs,
+                     decode.seconds, megabytes / decode.seconds, decoded == text ? "" : " (text differs from the input)"))
     }
 }
 

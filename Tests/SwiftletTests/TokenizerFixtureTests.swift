@@ -66,4 +66,20 @@ struct TokenizerFixtureTests {
             #expect(streamed == testCase.text)
         }
     }
+
+    /// The Llama 2 vocabulary written as llama2.c's `tokenizer.bin` reads back into a
+    /// tokenizer that gives llama.cpp's ids too.
+    @Test func llama2TokenizerFileMatchesToo() throws {
+        let gguf = try TokenizerFixtures.tokenizer("llama-spm")
+        let vocabulary = gguf.vocabulary
+        let tokens = (0..<vocabulary.count).map { vocabulary.text(of: Int32($0))! }
+        let bytes = Llama2TokenizerFile.serialized(tokens: tokens, scores: vocabulary.scores)
+        let tokenizer = try bytes.withUnsafeBytes { try Llama2TokenizerFile.tokenizer(from: $0) }
+        #expect(tokenizer.vocabulary.attributes == vocabulary.attributes)
+        for testCase in try TokenizerFixtures.cases("llama-spm") {
+            let ids = tokenizer.encode(testCase.text, addSpecialTokens: false, parseSpecial: false)
+            #expect(ids == testCase.ids, "\(testCase.text.debugDescription)")
+            #expect(tokenizer.decode(ids) == testCase.text)
+        }
+    }
 }

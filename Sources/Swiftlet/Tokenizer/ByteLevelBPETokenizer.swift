@@ -8,6 +8,7 @@
 /// when their strings are, so merging by number is merging by string, as llama.cpp does.
 public struct ByteLevelBPETokenizer: Tokenizer {
     public let vocabulary: Vocabulary
+    /// How text is cut into words (`tokenizer.ggml.pre`).
     public let preTokenizer: PreTokenizer
     /// A word that is itself a token is taken whole, unmerged (`ignore_merges`).
     public let ignoresMerges: Bool
@@ -20,6 +21,7 @@ public struct ByteLevelBPETokenizer: Tokenizer {
 
     /// - Parameters:
     ///   - merges: `tokenizer.ggml.merges`: "left right" per line, best first.
+    ///   - ignoresMerges: take a word whole when it is a token (Llama 3).
     /// - Throws: `ModelFileError.malformed` when `vocabulary` is not a byte-level one or a
     ///   merge line has no space between its halves.
     public init(vocabulary: Vocabulary, merges: [String], preTokenizer: PreTokenizer, ignoresMerges: Bool) throws {

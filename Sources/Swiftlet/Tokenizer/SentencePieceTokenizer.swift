@@ -4,6 +4,10 @@
 /// merged, highest-scoring pair first (leftmost on ties). Symbols that are not tokens at the
 /// end fall back to byte tokens `<0xXX>`, or to the unknown token when those are missing.
 ///
+/// One deliberate difference: plain text never merges into a control or unknown token.
+/// llama.cpp would turn the text `<s>` into BOS in a vocabulary that has a piece `<s`;
+/// SentencePiece itself never does, and real vocabularies have no such pieces.
+///
 /// The merge queue spans the whole text in llama.cpp. Here the text is cut before each `▁`
 /// that no token can reach across (no token has that `▁` after the character before it),
 /// and each piece is merged on its own: no merge can join symbols on both sides of such a

@@ -6,6 +6,7 @@
 /// exactly `tokenizer.decode(ids)` with the same options, including the SentencePiece rule
 /// that drops one leading space of the first piece.
 public struct StreamingDetokenizer: Sendable {
+    /// The tokenizer whose pieces are streamed.
     public let tokenizer: any Tokenizer
     /// Control tokens are written as their text.
     public let rendersSpecialTokens: Bool

@@ -4,9 +4,11 @@ public struct TokenAttributes: OptionSet, Sendable, Hashable {
     public let rawValue: UInt16
     public init(rawValue: UInt16) { self.rawValue = rawValue }
 
+    /// A token of no known type: decodes to nothing.
     public static let undefined = TokenAttributes(rawValue: 1 << 0)
     /// The unknown token (`<unk>`): rendered only when special tokens are.
     public static let unknown = TokenAttributes(rawValue: 1 << 1)
+    /// A reserved, unused slot: decodes to nothing.
     public static let unused = TokenAttributes(rawValue: 1 << 2)
     /// An ordinary piece of text.
     public static let normal = TokenAttributes(rawValue: 1 << 3)

@@ -20,6 +20,7 @@ public enum TokenizerLoader {
         public static let eos = "tokenizer.ggml.eos_token_id"
         public static let unknown = "tokenizer.ggml.unknown_token_id"
         public static let padding = "tokenizer.ggml.padding_token_id"
+        /// (sic: the GGUF key is spelled this way.)
         public static let separator = "tokenizer.ggml.seperator_token_id"
         public static let endOfTurn = "tokenizer.ggml.eot_token_id"
         public static let endOfMessage = "tokenizer.ggml.eom_token_id"

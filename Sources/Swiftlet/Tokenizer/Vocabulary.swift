@@ -8,10 +8,15 @@ public enum TokenizerModel: String, Sendable {
 
 /// The ids of a vocabulary's special tokens; nil where it has none.
 public struct SpecialTokenIDs: Sendable, Equatable {
+    /// Beginning of sequence (`<s>`, `<|begin_of_text|>`).
     public var bos: Int32?
+    /// End of sequence (`</s>`, `<|end_of_text|>`).
     public var eos: Int32?
+    /// The unknown token (`<unk>`).
     public var unknown: Int32?
+    /// Padding.
     public var padding: Int32?
+    /// Separator (BERT-style vocabularies).
     public var separator: Int32?
     /// End of turn (`<|eot_id|>`, `<|im_end|>`); found by its text when the metadata is silent.
     public var endOfTurn: Int32?
@@ -47,6 +52,7 @@ public struct SpecialTokenIDs: Sendable, Equatable {
 /// A tokenizer's token table: texts, scores, attributes, special tokens and the flags that
 /// steer encoding and decoding. Both tokenizer kinds share it, and all decoding lives here.
 public struct Vocabulary: Sendable {
+    /// Which algorithm encodes with this vocabulary (and how its texts decode).
     public let model: TokenizerModel
     /// Token texts as the vocabulary spells them (`▁` for spaces, byte-level characters).
     let texts: ByteStringTable
@@ -54,6 +60,7 @@ public struct Vocabulary: Sendable {
     public let scores: [Float]
     /// Per-token attributes.
     public let attributes: [TokenAttributes]
+    /// The special tokens' ids.
     public let specialTokens: SpecialTokenIDs
     /// `encode(_:)` prepends BOS (`tokenizer.ggml.add_bos_token`).
     public let addsBOS: Bool
