@@ -1,5 +1,13 @@
 import Foundation
 
+/// How an engine drafts tokens for speculative decoding.
+public enum Drafting {
+    /// A small model with the target's vocabulary.
+    case model(LoadedModel)
+    /// Prompt lookup: n-gram matches in the request's own text, no model.
+    case promptLookup
+}
+
 /// The inference engine: owns the model, the KV cache and the scheduling loop, which runs on
 /// its own thread (compute stays off Swift's cooperative pool). Many callers may submit
 /// concurrently; every step runs one batched forward over all scheduled requests.
@@ -32,12 +40,18 @@ public final class Engine: @unchecked Sendable {
     private var loopFinished = false
 
     // Engine thread only.
+    private let drafter: (any Drafter)?
+    private var policy: SpeculationPolicy
+    /// `(vocabularySize)` target distribution scratch for verification.
+    private var verifyScratch: [Float] = []
     private var metrics = EngineMetrics()
     private var batch = TokenBatch()
 
     /// Starts an engine for `model`.
     /// - Parameter tokenizer: defaults to the one in the model's GGUF metadata.
-    public init(model: LoadedModel, tokenizer: (any Tokenizer)? = nil, configuration: EngineConfiguration = EngineConfiguration()) throws {
+    /// - Parameter drafting: speculative decoding with a draft model or prompt lookup.
+    public init(model: LoadedModel, tokenizer: (any Tokenizer)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
+                drafting: Drafting? = nil) throws {
         try configuration.validate()
         self.configuration = configuration
         modelConfiguration = model.configuration
@@ -59,6 +73,21 @@ public final class Engine: @unchecked Sendable {
         } else {
             cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
                                  megabytes: configuration.kvCacheMegabytes)
+        }
+        switch drafting {
+        case .model(let draftModel):
+            drafter = try DraftModelDrafter(
+                model: draftModel, targetVocabularySize: model.configuration.vocabularySize, targetTokenizer: self.tokenizer,
+                maxBatchTokens: configuration.maxBatchTokens, maxContext: maxContext,
+                kvTokens: cache.tokenCapacity, pool: transformer.pool)
+        case .promptLookup:
+            drafter = PromptLookupDrafter()
+        case nil:
+            drafter = nil
+        }
+        policy = SpeculationPolicy(maxDraftTokens: configuration.maxDraftTokens, adaptive: configuration.adaptiveDraftLength)
+        if drafter != nil && configuration.adaptiveDraftLength {
+            policy.targetCosts = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
@@ -97,6 +126,9 @@ public final class Engine: @unchecked Sendable {
         defer { condition.unlock() }
         return metricsSnapshot
     }
+
+    /// Draft-model KV blocks in use (0 without a draft model). Read when the engine is idle.
+    public var draftBlocksInUse: Int { (drafter as? DraftModelDrafter)?.cache.blocks.usedBlockCount ?? 0 }
 
     /// Blocks in the KV cache, and blocks free now (engine idle: all of them).
     public var kvBlockCount: Int { cache.blockCount }
@@ -218,6 +250,7 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func step() {
+        if drafter != nil { prepareDrafts() }
         let work = scheduler.schedule()
         for request in scheduler.exhausted { finish(request, reason: .length) }
         guard !work.isEmpty else { return }
@@ -229,8 +262,8 @@ public final class Engine: @unchecked Sendable {
             let sequence = batch.addSequence(blockTable: request.blockTable)
             let start = request.computedTokenCount
             for position in start..<(start + item.tokenCount) {
-                batch.append(token: request.tokens[position], position: position, sequence: sequence,
-                             wantsLogits: position == request.tokens.count - 1)
+                batch.append(token: request.token(at: position), position: position, sequence: sequence,
+                             wantsLogits: position >= request.tokens.count - 1)
                 if position < request.promptTokens.count { metrics.promptTokensComputed += 1 }
             }
         }
@@ -247,40 +280,108 @@ public final class Engine: @unchecked Sendable {
         var row = 0
         for item in work {
             let request = item.request
+            let known = request.tokens.count
             request.computedTokenCount += item.tokenCount
-            guard request.computedTokenCount == request.tokens.count else { continue }
-            let token = request.tokens.withUnsafeBufferPointer { history in
-                request.sampler.sample(logits: UnsafeBufferPointer(logits.row(row)), history: history)
+            guard request.computedTokenCount >= known else { continue }  // mid-prompt chunk
+            let rows = request.computedTokenCount - known + 1
+            let output: [Int32]
+            if request.draft.tokens.isEmpty {
+                let token = request.tokens.withUnsafeBufferPointer { history in
+                    request.sampler.sample(logits: UnsafeBufferPointer(logits.row(row)), history: history)
+                }
+                output = [token]
+            } else {
+                output = verifyDraft(request, logits: logits, firstRow: row)
             }
-            row += 1
-            accept(token, for: request, at: end)
+            row += rows
+            request.metrics.targetSteps += 1
+            emit(output, for: request, at: end)
         }
     }
 
-    /// Appends a sampled token, streams it and finishes the request when it should stop.
-    private func accept(_ token: Int32, for request: Request, at time: Double) {
-        request.tokens.append(token)
-        metrics.generatedTokens += 1
-        request.metrics.generatedTokenCount += 1
-        request.metrics.targetSteps += 1
-        if let last = request.metrics.firstTokenTime.map({ _ in request.lastTokenTime }) {
-            request.metrics.interTokenLatencies.append(time - last)
-        } else {
-            request.metrics.firstTokenTime = time
+    /// Chooses this step's draft length and asks the drafter for tokens for every request
+    /// that is decoding.
+    private func prepareDrafts() {
+        guard let drafter else { return }
+        let decoding = scheduler.running.filter { $0.tokens.count - $0.computedTokenCount == 1 }
+        guard !decoding.isEmpty else { return }
+        let otherTokens = scheduler.running.reduce(0) { $0 + ($1.tokens.count - $1.computedTokenCount == 1 ? 0 : $1.uncomputedCount) }
+        var k = policy.draftLength(acceptanceRates: decoding.map(\.acceptanceEstimate), otherTokens: otherTokens,
+                                   draftSeconds: { drafter.stepSeconds(batchSize: $0) })
+        k = min(k, max(0, (configuration.maxBatchTokens - otherTokens) / decoding.count - 1))
+        guard k > 0 else { return }
+        var asks: [DraftRequest] = []
+        for request in decoding {
+            let room = min(request.parameters.maxTokens - request.generatedCount - 1, maxContext - request.tokens.count - 1)
+            asks.append(DraftRequest(id: request.id, tokens: request.tokens, count: max(0, min(k, room)), sampling: request.parameters.sampling))
         }
-        request.lastTokenTime = time
-        let endOfGeneration = !request.parameters.ignoreEOS && (tokenizer?.isEndOfGeneration(token) ?? false)
-        let piece = endOfGeneration ? (text: "", stopped: false) : request.text.append(token)
-        request.emit(.token(id: token, text: piece.text))
-        if endOfGeneration || piece.stopped {
-            finish(request, reason: .stop)
-        } else if request.generatedCount >= request.parameters.maxTokens || request.tokens.count >= maxContext {
-            finish(request, reason: .length)
+        let proposals = drafter.propose(asks)
+        for (request, proposal) in zip(decoding, proposals) { request.draft = proposal }
+    }
+
+    /// Accepts or rejects the request's draft tokens against the target logits rows
+    /// `firstRow...firstRow + k`, rolls both KV caches back past the first rejection, and
+    /// returns the tokens to append.
+    private func verifyDraft(_ request: Request, logits: Logits, firstRow: Int) -> [Int32] {
+        let vocabulary = modelConfiguration.vocabularySize
+        if verifyScratch.count != vocabulary { verifyScratch = [Float](repeating: 0, count: vocabulary) }
+        let draft = request.draft
+        let known = request.tokens.count
+        var history = request.tokens
+        // The generator advances in `sampler`; `scorer` (a copy sharing its scratch) computes p.
+        var sampler = request.sampler
+        let scorer = request.sampler
+        let (output, accepted) = verifyScratch.withUnsafeMutableBufferPointer { scratch in
+            SpeculativeVerifier.verify(proposal: draft, vocabularySize: vocabulary, sampler: &sampler, scratch: scratch) { i, into in
+                history.removeLast(history.count - known)
+                history.append(contentsOf: draft.tokens[0..<i])
+                history.withUnsafeBufferPointer { h in
+                    scorer.distribution(logits: UnsafeBufferPointer(logits.row(firstRow + i)), history: h, into: into)
+                }
+            }
+        }
+        request.sampler = sampler
+        request.metrics.draftTokensProposed += draft.tokens.count
+        request.metrics.draftTokensAccepted += accepted
+        request.acceptanceEstimate = 0.8 * request.acceptanceEstimate + 0.2 * Double(accepted) / Double(draft.tokens.count)
+        request.draft = DraftProposal()
+        // Keys and values of rejected positions stay in the blocks but are overwritten later.
+        request.computedTokenCount = known + accepted
+        scheduler.trimBlocks(request, toTokens: known + accepted + 1)
+        drafter?.rollback(id: request.id, to: known + accepted)
+        return output
+    }
+
+    /// Appends sampled tokens one by one, streams them and finishes the request when it
+    /// should stop (tokens after a stop are dropped).
+    private func emit(_ output: [Int32], for request: Request, at time: Double) {
+        for token in output {
+            request.tokens.append(token)
+            metrics.generatedTokens += 1
+            request.metrics.generatedTokenCount += 1
+            if request.metrics.firstTokenTime == nil {
+                request.metrics.firstTokenTime = time
+            } else {
+                request.metrics.interTokenLatencies.append(time - request.lastTokenTime)
+            }
+            request.lastTokenTime = time
+            let endOfGeneration = !request.parameters.ignoreEOS && (tokenizer?.isEndOfGeneration(token) ?? false)
+            let piece = endOfGeneration ? (text: "", stopped: false) : request.text.append(token)
+            request.emit(.token(id: token, text: piece.text))
+            if endOfGeneration || piece.stopped {
+                finish(request, reason: .stop)
+                return
+            }
+            if request.generatedCount >= request.parameters.maxTokens || request.tokens.count >= maxContext {
+                finish(request, reason: .length)
+                return
+            }
         }
     }
 
     private func finish(_ request: Request, reason: FinishReason) {
         scheduler.remove(request)
+        drafter?.finish(id: request.id)
         request.finishReason = reason
         request.metrics.finishTime = MonotonicClock.now()
         let tail = request.text.finish(stopped: reason == .stop)

@@ -16,10 +16,17 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var maxContext: Int?
     /// Share KV blocks between requests with a common prefix.
     public var prefixCaching: Bool
+    /// Speculative decoding: most draft tokens per request and step (with a drafter).
+    public var maxDraftTokens: Int
+    /// Choose each step's draft length from measured acceptance and step costs (down to
+    /// none); off, always draft `maxDraftTokens`.
+    public var adaptiveDraftLength: Bool
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, maxContext: Int? = nil,
-                prefixCaching: Bool = true) {
+                prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true) {
+        self.maxDraftTokens = maxDraftTokens
+        self.adaptiveDraftLength = adaptiveDraftLength
         self.prefixCaching = prefixCaching
         self.kvCacheBlocks = kvCacheBlocks
         self.threadCount = threadCount
@@ -40,6 +47,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(kvCacheMegabytes >= 1, "KV cache size must be at least 1 MB")
         try check(kvCacheBlocks.map { $0 >= 1 } ?? true, "KV cache needs at least one block")
         try check(blockSize >= 1 && blockSize <= 1024, "block size must be 1...1024")
+        try check(maxDraftTokens >= 0 && maxDraftTokens <= 64, "draft tokens must be 0...64")
         try check(maxContext.map { $0 >= 2 } ?? true, "context must be at least 2 tokens")
     }
 }

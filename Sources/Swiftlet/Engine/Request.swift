@@ -13,6 +13,10 @@ final class Request {
     var metrics = RequestMetrics()
     var text: TextStream
     var finishReason: FinishReason?
+    /// Draft tokens to verify in the next step.
+    var draft = DraftProposal()
+    /// Running estimate of the fraction of draft tokens the target accepts.
+    var acceptanceEstimate = 0.7
     /// Whether the prefix cache was consulted for it yet (counted once in the metrics).
     var prefixLookedUp = false
     /// When the previous generated token was sampled.
@@ -33,8 +37,14 @@ final class Request {
     }
 
     var generatedCount: Int { tokens.count - promptTokens.count }
-    /// Tokens still to run through the model before the next token can be sampled.
-    var uncomputedCount: Int { tokens.count - computedTokenCount }
+    /// Tokens still to run through the model before the next token can be sampled, draft
+    /// tokens to verify included.
+    var uncomputedCount: Int { tokens.count - computedTokenCount + draft.tokens.count }
+
+    /// The token at `position`: accepted, or draft beyond them.
+    func token(at position: Int) -> Int32 {
+        position < tokens.count ? tokens[position] : draft.tokens[position - tokens.count]
+    }
 
     /// The finished request's summary.
     func result() -> GenerationResult {

@@ -48,6 +48,12 @@ final class Scheduler {
             let request = running[index]
             let count = min(request.uncomputedCount, budget)
             if count == 0 { index += 1; continue }
+            // Draft tokens that do not fit the budget are dropped.
+            let draftFits = max(0, count - (request.tokens.count - request.computedTokenCount))
+            if draftFits < request.draft.tokens.count {
+                request.draft.tokens.removeLast(request.draft.tokens.count - draftFits)
+                request.draft.distributions?.removeLast((request.draft.distributions?.count ?? 0) - draftFits)
+            }
             var scheduled = true
             while !reserveBlocks(request, tokens: request.computedTokenCount + count) {
                 let victim = running.last!
@@ -146,6 +152,15 @@ final class Scheduler {
         return true
     }
 
+    /// Releases the request's blocks beyond those holding its first `tokens` positions
+    /// (speculative rollback).
+    func trimBlocks(_ request: Request, toTokens tokens: Int) {
+        let keep = cache.blocksNeeded(forTokens: tokens)
+        guard request.blockTable.count > keep else { return }
+        cache.blocks.release(request.blockTable[keep...])
+        request.blockTable.removeLast(request.blockTable.count - keep)
+    }
+
     private func releaseBlocks(_ request: Request) {
         cache.blocks.release(request.blockTable)
         request.blockTable.removeAll()
@@ -153,6 +168,7 @@ final class Scheduler {
 
     private func preempt(_ request: Request) {
         running.removeAll { $0 === request }
+        request.draft = DraftProposal()
         releaseBlocks(request)
         request.computedTokenCount = 0
         request.metrics.preemptionCount += 1

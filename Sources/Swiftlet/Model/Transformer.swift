@@ -39,13 +39,19 @@ public final class Transformer: @unchecked Sendable {
     ///   - maxBatchTokens: most tokens in one `forward` step.
     ///   - maxContext: longest sequence (defaults to the model's context length).
     ///   - threadCount: compute threads, the caller included.
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int) {
+    public convenience init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int) {
+        self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount))
+    }
+
+    /// Creates the decoder's run state on an existing thread pool (a draft model shares the
+    /// target's threads instead of oversubscribing the cores).
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool) {
         let c = weights.configuration
         configuration = c
         self.weights = weights
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.maxContext = max(1, min(maxContext ?? c.contextLength, 1 << 20))
-        pool = ThreadPool(threadCount: threadCount)
+        self.pool = pool
         let t = self.maxBatchTokens
         var allocations: [UnsafeMutableRawPointer] = []
         func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {

@@ -1,0 +1,86 @@
+/// Measured seconds of a forward step by token count, interpolated linearly between the
+/// measured sizes (and extrapolated from the last two).
+struct CostTable {
+    private var sizes: [Int] = []
+    private var seconds: [Double] = []
+
+    var isEmpty: Bool { sizes.isEmpty }
+
+    init() {}
+
+    /// A table from known measurements.
+    init(sizes: [Int], seconds: [Double]) {
+        self.sizes = sizes
+        self.seconds = seconds
+    }
+
+    /// Times `transformer` on steps of each size (one sequence of that many tokens, best of 3).
+    static func measure(_ transformer: Transformer, cache: PagedKVCache, sizes: [Int]) -> CostTable {
+        var table = CostTable()
+        let usable = sizes.filter { $0 <= transformer.maxBatchTokens && $0 < transformer.maxContext }
+        guard let largest = usable.last else { return table }
+        var blocks: [Int32] = []
+        for _ in 0..<cache.blocksNeeded(forTokens: largest) {
+            guard let block = cache.blocks.allocate() else { break }
+            blocks.append(block)
+        }
+        defer { cache.blocks.release(blocks) }
+        guard blocks.count * cache.blockSize >= largest else { return table }
+        var batch = TokenBatch()
+        for size in usable {
+            var best = Double.infinity
+            for _ in 0..<3 {
+                batch.removeAll()
+                let sequence = batch.addSequence(blockTable: blocks)
+                for p in 0..<size { batch.append(token: 1, position: p, sequence: sequence, wantsLogits: true) }
+                let start = MonotonicClock.now()
+                _ = transformer.forward(batch, cache: cache)
+                best = min(best, MonotonicClock.now() - start)
+            }
+            table.sizes.append(size)
+            table.seconds.append(best)
+        }
+        return table
+    }
+
+    func seconds(tokens: Int) -> Double {
+        guard !sizes.isEmpty else { return 0 }
+        if sizes.count == 1 { return seconds[0] * Double(tokens) / Double(sizes[0]) }
+        var i = 1
+        while i < sizes.count - 1 && sizes[i] < tokens { i += 1 }
+        let (x0, x1, y0, y1) = (Double(sizes[i - 1]), Double(sizes[i]), seconds[i - 1], seconds[i])
+        return max(0, y0 + (y1 - y0) * (Double(tokens) - x0) / (x1 - x0))
+    }
+}
+
+/// Chooses how many tokens to draft this step: the k that maximises expected generated
+/// tokens per second for the decoding requests, from their measured acceptance rates and
+/// the measured step costs of target and drafter. Large batches, whose target steps are
+/// already compute bound, get fewer draft tokens, down to none.
+struct SpeculationPolicy {
+    let maxDraftTokens: Int
+    let adaptive: Bool
+    var targetCosts = CostTable()
+
+    /// Expected tokens a request gains per step with k drafts at per-token acceptance `alpha`.
+    static func expectedTokens(alpha: Double, k: Int) -> Double {
+        if alpha >= 0.999 { return Double(k + 1) }
+        return (1 - pow(alpha, Double(k + 1))) / (1 - alpha)
+    }
+
+    func draftLength(acceptanceRates: [Double], otherTokens: Int, draftSeconds: (Int) -> Double) -> Int {
+        guard adaptive, !acceptanceRates.isEmpty, !targetCosts.isEmpty else { return maxDraftTokens }
+        let b = acceptanceRates.count
+        var best = 0
+        var bestRate = 0.0
+        for k in 0...maxDraftTokens {
+            let gained = acceptanceRates.reduce(0) { $0 + Self.expectedTokens(alpha: $1, k: k) }
+            let cost = targetCosts.seconds(tokens: otherTokens + b * (1 + k)) + Double(k) * draftSeconds(b)
+            let rate = gained / max(cost, 1e-9)
+            if rate > bestRate * 1.02 { best = k; bestRate = rate }  // prefer fewer drafts on near ties
+        }
+        return best
+    }
+}
+
+import Foundation
