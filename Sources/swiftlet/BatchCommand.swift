@@ -95,9 +95,11 @@ struct BatchCommand: AsyncParsableCommand {
             }
         }, onProgress: { bar?.update($0) })
         bar?.finish()
-        printError(String(format: "batch: %d requests (%d errors) | %d prompt tokens | %d generated tokens | %.2f s | %.1f tok/s | results in %@",
+        let metrics = engine.currentMetrics
+        let meanBatch = metrics.steps > 0 ? Double(metrics.batchedSequences) / Double(metrics.steps) : 0
+        printError(String(format: "batch: %d requests (%d errors) | %d prompt tokens | %d generated tokens | %.2f s | %.1f tok/s | %.1f sequences per step (peak %d) | results in %@",
                           summary.requests, summary.failures, summary.promptTokens, summary.generatedTokens,
-                          summary.elapsedSeconds, summary.tokensPerSecond, output))
+                          summary.elapsedSeconds, summary.tokensPerSecond, meanBatch, metrics.maxBatchSequences, output))
     }
 
     /// One entry per non-blank line: a request, or the reason it is not one.
