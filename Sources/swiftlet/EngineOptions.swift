@@ -25,10 +25,18 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Longest sequence, prompt plus generated (default: the model's context length).")
     var context: Int?
 
+    @Option(name: .long, help: "Draft model for speculative decoding (same vocabulary as --model).")
+    var draftModel: String?
+
+    @Option(name: .long, help: "Drafter: model (needs --draft-model) or ngram (prompt lookup, no model).")
+    var draft: String?
+
     @Option(name: .long, help: "Share KV blocks between requests with a common prefix: on or off.")
     var prefixCache: String = "on"
 
     func validate() throws {
+        if let draft, draft != "model" && draft != "ngram" { throw ValidationError("--draft must be model or ngram") }
+        if draft == "model" && draftModel == nil { throw ValidationError("--draft model needs --draft-model PATH") }
         guard prefixCache == "on" || prefixCache == "off" else { throw ValidationError("--prefix-cache must be on or off") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...65536).contains(maxBatchTokens) else { throw ValidationError("--max-batch-tokens must be between 1 and 65536") }
@@ -60,14 +68,24 @@ struct EngineOptions: ParsableArguments {
                             kvCacheMegabytes: kvCacheMB, maxContext: context, prefixCaching: prefixCache == "on")
     }
 
-    /// Loads the model (and `--tokenizer`) and starts an engine.
-    func makeEngine() throws -> (Engine, LoadedModel) {
+    /// The drafter the options ask for, loading the draft model.
+    func drafting() throws -> Drafting? {
+        if draft == "ngram" { return .promptLookup }
+        guard let draftModel else { return nil }
+        return .model(try ModelLoader.load(path: draftModel))
+    }
+
+    /// The tokenizer given by `--tokenizer`, if any.
+    func explicitTokenizer() throws -> (any Tokenizer)? {
+        try tokenizer.map { try loadTokenizer(path: $0) }
+    }
+
+    /// Loads the model (and `--tokenizer`, and a drafter) and starts an engine.
+    func makeEngine(configure: (inout EngineConfiguration) -> Void = { _ in }) throws -> (Engine, LoadedModel) {
         let model = try ModelLoader.load(path: modelPath())
-        var tokenizer: (any Tokenizer)?
-        if let path = self.tokenizer {
-            tokenizer = try loadTokenizer(path: path)
-        }
-        return (try Engine(model: model, tokenizer: tokenizer, configuration: engineConfiguration), model)
+        var configuration = engineConfiguration
+        configure(&configuration)
+        return (try Engine(model: model, tokenizer: explicitTokenizer(), configuration: configuration, drafting: drafting()), model)
     }
 }
 

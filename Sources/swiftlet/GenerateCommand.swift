@@ -40,6 +40,9 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Stop before this text (repeatable).")
     var stop: [String] = []
 
+    @Option(name: .long, help: "Most draft tokens per step with --draft-model or --draft ngram (adapted to measured acceptance).")
+    var draftTokens: Int = 4
+
     @Flag(name: .long, help: "Keep generating past end-of-generation tokens.")
     var ignoreEos = false
 
@@ -51,6 +54,7 @@ struct GenerateCommand: AsyncParsableCommand {
             throw ValidationError("give exactly one of --prompt or --prompt-tokens")
         }
         guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        guard (1...64).contains(draftTokens) else { throw ValidationError("--draft-tokens must be between 1 and 64") }
         do { try sampling.validate() } catch { throw ValidationError("\(error)") }
     }
 
@@ -60,7 +64,7 @@ struct GenerateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (engine, _) = try self.engine.makeEngine()
+        let (engine, _) = try self.engine.makeEngine { $0.maxDraftTokens = draftTokens }
         defer { engine.shutdown() }
         let input: Prompt = try promptTokens.map { .tokens(try parseTokenList($0, option: "--prompt-tokens")) } ?? .text(prompt!)
         let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling, stopSequences: stop, ignoreEOS: ignoreEos)
@@ -88,6 +92,11 @@ struct GenerateCommand: AsyncParsableCommand {
                 format: "prompt tokens: %d | prefill: %.1f tok/s | time to first token: %.1f ms | generated: %d tokens | decode: %.1f tok/s | finish: %@",
                 m.promptTokenCount, m.prefillTokensPerSecond ?? 0, (m.timeToFirstToken ?? 0) * 1000,
                 m.generatedTokenCount, m.decodeTokensPerSecond ?? 0, result.finishReason.rawValue))
+            if m.draftTokensProposed > 0 || self.engine.draftModel != nil || self.engine.draft != nil {
+                printError(String(format: "draft tokens: %d proposed, %d accepted (%.1f%%) | %.2f tokens per target step",
+                                  m.draftTokensProposed, m.draftTokensAccepted, (m.acceptanceRate ?? 0) * 100,
+                                  Double(m.generatedTokenCount) / Double(max(1, m.targetSteps))))
+            }
         }
     }
 }
@@ -100,6 +109,7 @@ struct GenerateOutput: Encodable {
     enum StatsKeys: String, CodingKey {
         case prompt_token_count, generated_token_count, time_to_first_token_ms
         case prefill_tokens_per_second, decode_tokens_per_second, total_seconds
+        case draft_tokens_proposed, draft_tokens_accepted, acceptance_rate, mean_tokens_per_target_step
     }
 
     func encode(to encoder: Encoder) throws {
@@ -116,5 +126,9 @@ struct GenerateOutput: Encodable {
         try s.encode(m.prefillTokensPerSecond ?? 0, forKey: .prefill_tokens_per_second)
         try s.encode(m.decodeTokensPerSecond ?? 0, forKey: .decode_tokens_per_second)
         try s.encode(m.endToEndTime ?? 0, forKey: .total_seconds)
+        try s.encode(m.draftTokensProposed, forKey: .draft_tokens_proposed)
+        try s.encode(m.draftTokensAccepted, forKey: .draft_tokens_accepted)
+        try s.encode(m.acceptanceRate ?? 0, forKey: .acceptance_rate)
+        try s.encode(Double(m.generatedTokenCount) / Double(max(1, m.targetSteps)), forKey: .mean_tokens_per_target_step)
     }
 }
