@@ -111,5 +111,5 @@ func loadTokenizer(path: String) throws -> any Tokenizer {
     if file.bytes.count >= 4, file.bytes.loadUnaligned(as: UInt32.self) == 0x4655_4747 {
         return try makeTokenizer(from: GGUFFile(file: file).metadata)
     }
-    throw ValidationError("--tokenizer: '\(path)' is not a GGUF vocabulary")
+    return try Llama2TokenizerFile.load(path: path)
 }

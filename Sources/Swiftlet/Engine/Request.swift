@@ -54,58 +54,63 @@ final class Request {
     }
 }
 
-/// Turns generated ids into text for streaming: emits only complete characters, and holds
-/// back any tail that could still become a stop sequence.
+/// Turns generated ids into text for streaming: emits only complete characters (through
+/// `StreamingDetokenizer`), and holds back any tail that could still become a stop sequence.
 struct TextStream {
-    private let tokenizer: (any Tokenizer)?
+    private var detokenizer: StreamingDetokenizer?
     private let stopSequences: [String]
-    private var ids: [Int32] = []
+    /// Decoded text not emitted yet: the longest tail that is a prefix of a stop sequence.
+    private var held = ""
     /// Text already handed to the caller.
     private(set) var emitted = ""
-    var hasTokenizer: Bool { tokenizer != nil }
+    var hasTokenizer: Bool { detokenizer != nil }
 
     init(tokenizer: (any Tokenizer)?, stopSequences: [String]) {
-        self.tokenizer = tokenizer
+        // Generated text continues the prompt: a leading space is part of it.
+        detokenizer = tokenizer.map { StreamingDetokenizer(tokenizer: $0, startsText: false) }
         self.stopSequences = stopSequences.filter { !$0.isEmpty }
     }
 
     /// Adds `id`; returns the new text to emit and whether a stop sequence was reached
     /// (the text then ends just before it).
     mutating func append(_ id: Int32) -> (text: String, stopped: Bool) {
-        guard let tokenizer else { return ("", false) }
-        ids.append(id)
-        var full = tokenizer.decode(ids, options: DecodingOptions())
-        // An incomplete multi-byte character decodes to U+FFFD at the end: wait for more.
-        while full.unicodeScalars.last == "\u{FFFD}" { full.unicodeScalars.removeLast() }
+        guard detokenizer != nil else { return ("", false) }
+        held += detokenizer!.append(id)
+        guard !stopSequences.isEmpty else { return (release(held.count), false) }
+        // A stop sequence can only start inside `held`: any earlier start would have been held.
+        var earliest: String.Index?
         for stop in stopSequences {
-            if let range = full.range(of: stop) {
-                let kept = String(full[..<range.lowerBound])
-                return (emitText(upTo: kept), true)
-            }
+            if let range = held.range(of: stop), earliest.map({ range.lowerBound < $0 }) ?? true { earliest = range.lowerBound }
         }
-        // Hold back a suffix that is a prefix of some stop sequence.
-        var safe = full
+        if let earliest {
+            held = String(held[..<earliest])
+            return (release(held.count), true)
+        }
+        var keep = 0
         for stop in stopSequences {
-            for length in stride(from: min(stop.count, full.count), to: 0, by: -1) where full.hasSuffix(String(stop.prefix(length))) {
-                let candidate = String(full.dropLast(length))
-                if candidate.count < safe.count { safe = candidate }
+            for length in stride(from: min(stop.count - 1, held.count), to: keep, by: -1) where held.hasSuffix(String(stop.prefix(length))) {
+                keep = length
                 break
             }
         }
-        return (emitText(upTo: safe), false)
+        return (release(held.count - keep), false)
     }
 
     /// Text not emitted yet at the end of the request (held-back stop prefixes, a broken
     /// trailing character as U+FFFD).
     mutating func finish(stopped: Bool) -> String {
-        guard let tokenizer, !stopped else { return "" }
-        return emitText(upTo: tokenizer.decode(ids, options: DecodingOptions()))
+        guard detokenizer != nil, !stopped else { return "" }
+        held += detokenizer!.finish()
+        return release(held.count)
     }
 
-    private mutating func emitText(upTo target: String) -> String {
-        guard target.hasPrefix(emitted), target.count > emitted.count else { return "" }
-        let piece = String(target.dropFirst(emitted.count))
-        emitted = target
+    /// Emits the first `count` characters of `held`.
+    private mutating func release(_ count: Int) -> String {
+        guard count > 0 else { return "" }
+        let cut = held.index(held.startIndex, offsetBy: count)
+        let piece = String(held[..<cut])
+        held.removeSubrange(..<cut)
+        emitted += piece
         return piece
     }
 }

@@ -51,8 +51,7 @@ final class Scheduler {
             // Draft tokens that do not fit the budget are dropped.
             let draftFits = max(0, count - (request.tokens.count - request.computedTokenCount))
             if draftFits < request.draft.tokens.count {
-                request.draft.tokens.removeLast(request.draft.tokens.count - draftFits)
-                request.draft.distributions?.removeLast((request.draft.distributions?.count ?? 0) - draftFits)
+                request.draft.truncate(to: draftFits)
             }
             var scheduled = true
             while !reserveBlocks(request, tokens: request.computedTokenCount + count) {

@@ -23,6 +23,13 @@ public struct DraftProposal {
         self.distributions = distributions
     }
 
+    /// Keeps the first `count` draft tokens.
+    public mutating func truncate(to count: Int) {
+        guard count < tokens.count else { return }
+        tokens.removeLast(tokens.count - count)
+        if let kept = distributions?.prefix(count) { distributions = Array(kept) }
+    }
+
     /// q(token) of draft `index` for `token`.
     func probability(of token: Int32, at index: Int) -> Float {
         guard let distributions else { return token == tokens[index] ? 1 : 0 }
