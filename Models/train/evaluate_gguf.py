@@ -109,7 +109,8 @@ def main() -> None:
     processor = spm.SentencePieceProcessor(model_file=str(args.tokenizer))
     target, draft = LlamaReference(args.target), LlamaReference(args.draft)
     text = args.validation.read_text(encoding="utf-8")
-    windows = windows_of(processor.encode(text), processor.bos_id(), WINDOW)[:args.max_windows]
+    ids = processor.encode(text)
+    windows = windows_of(ids, processor.bos_id(), WINDOW)[:args.max_windows]
 
     totals = score_windows(target, draft, windows)
     count = totals["count"]
@@ -122,6 +123,9 @@ def main() -> None:
         "windows": len(windows), "protocol": PROTOCOL, "compute": "NumPy float64 over the GGUF weights",
         "validation_file": f"Models/{args.validation.name}",
         "validation_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "validation_token_ids": {
+            "count_without_bos": len(ids), "first_32": ids[:32],
+            "sha256_int32_le": hashlib.sha256(np.asarray(ids, dtype="<i4").tobytes()).hexdigest()},
         "target": target_metrics, "draft": draft_metrics,
         "agreement_definition": "fraction of scored positions where argmax of the draft's logits "
                                 "equals argmax of the target's logits (same windows as above)",

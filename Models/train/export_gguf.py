@@ -70,6 +70,9 @@ def add_vocabulary(writer: gguf.GGUFWriter, tokenizer_path: Path) -> None:
     writer.add_unk_token_id(processor.unk_id())
     writer.add_add_bos_token(True)
     writer.add_add_eos_token(False)
+    # SentencePiece settings the engine's tokenizer must mirror (Llama's defaults).
+    writer.add_add_space_prefix(True)
+    writer.add_remove_extra_whitespaces(False)
 
 
 def add_hyperparameters(writer: gguf.GGUFWriter, config: dict, name: str) -> None:

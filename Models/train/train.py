@@ -47,8 +47,8 @@ FINAL_EVAL_WINDOWS = 32
 HYPERPARAMETERS = {
     "target": dict(seed=1234, steps=360, batch_size=4, peak_lr=2e-3, min_lr=2e-4, warmup_steps=30,
                    weight_decay=0.1, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=60, eval_windows=16),
-    "draft": dict(seed=5678, steps=200, batch_size=4, peak_lr=3e-3, min_lr=3e-4, warmup_steps=20,
-                  weight_decay=0.0, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=50, eval_windows=16),
+    "draft": dict(seed=5678, steps=160, batch_size=4, peak_lr=3e-3, min_lr=3e-4, warmup_steps=15,
+                  weight_decay=0.0, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=40, eval_windows=16),
 }
 
 
