@@ -18,6 +18,9 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "Threads.")
     var threads: Int = 2
 
+    @Option(help: "Batch sizes up to which weights stream one row at a time (kernel choice).")
+    var streamLimit: Int = MatrixMultiply.defaultStreamingRows
+
     @Option(help: "Seconds to spend per measurement.")
     var seconds: Double = 0.3
 
@@ -40,10 +43,11 @@ struct KernelBenchCommand: ParsableCommand {
                 let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)  // (n, k)
                 let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)  // (m, n)
                 defer { x.deallocate(); w.deallocate(); y.deallocate() }
-                for i in 0..<(m * k) { x[i] = Float.random(in: -1...1) }
-                for i in 0..<(n * k) { w[i] = Float.random(in: -1...1) }
+                var rng = SeededGenerator(seed: 1)
+                for i in 0..<(m * k) { x[i] = rng.nextFloat() * 2 - 1 }
+                for i in 0..<(n * k) { w[i] = rng.nextFloat() * 2 - 1 }
                 let flops = 2.0 * Double(m * n * k)
-                let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, n: n, k: k, pool: pool) }
+                let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamLimit) }
                 let blas = measure(flops: flops) { BLAS.multiply(x, w, into: y, m: m, n: n, k: k) }
                 print(String(format: "%-12@ %4d   %16.1f   %13.1f", "\(n)x\(k)", m, ours, blas))
             }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// A fixed set of compute threads that run one parallel region at a time, fork/join style.
@@ -61,8 +64,11 @@ private final class SharedState: @unchecked Sendable {
     /// The region being run; written by the caller before `generation` is bumped.
     var body: ((Int) -> Void)?
 
-    /// Spins (atomic loads) a worker makes before it sleeps: on the order of 100 µs.
-    static let spinLimit = 200_000
+    /// Spins (atomic loads) before a waiting thread starts yielding its core to others.
+    static let yieldAfter = 2_000
+    /// Spins a worker makes before it sleeps on the condition: on the order of 100 µs to
+    /// a few ms, depending on how busy the machine is.
+    static let spinLimit = 20_000
 
     func run(workerCount: Int, _ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
@@ -71,7 +77,12 @@ private final class SharedState: @unchecked Sendable {
             generation.add(1, ordering: .sequentiallyConsistent)
             wakeSleepers()
             escapable(0)
-            while pending.load(ordering: .acquiring) > 0 {}
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                // On a busy machine a worker may have lost its core: let it run.
+                if spins > Self.yieldAfter { sched_yield() }
+            }
             self.body = nil
         }
     }
@@ -98,7 +109,8 @@ private final class SharedState: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins < Self.spinLimit { continue }
+                if spins < Self.yieldAfter { continue }
+                if spins < Self.spinLimit { sched_yield(); continue }
                 condition.lock()
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 while generation.load(ordering: .sequentiallyConsistent) == seen {

@@ -25,15 +25,16 @@ public enum VectorOps {
             acc.addProduct(v, v)
             i += 16
         }
-        var sum = acc.sum()
+        var sum = laneSum(acc)
         while i < count {
             sum += x[i] * x[i]
             i += 1
         }
         let scale = 1 / (sum / Float(count) + epsilon).squareRoot()
+        let scales = SIMD16<Float>(repeating: scale)
         i = 0
         while i < c16 {
-            store(load(x + i) * scale * load(weight + i), out + i)
+            store(load(x + i) * scales * load(weight + i), out + i)
             i += 16
         }
         while i < count {
@@ -64,7 +65,7 @@ public enum VectorOps {
         var i = 0
         while i < c16 {
             let g = load(gate + i)
-            store(g / (1 + exp(-g)) * load(up + i), gate + i)
+            store(g / (SIMD16<Float>(repeating: 1) + exp(SIMD16<Float>() - g)) * load(up + i), gate + i)
             i += 16
         }
         while i < count {
@@ -89,7 +90,7 @@ public enum VectorOps {
             acc += e
             i += 16
         }
-        var sum = acc.sum()
+        var sum = laneSum(acc)
         while i < count {
             let e = Foundation.exp(x[i] - maxValue)
             x[i] = e
@@ -100,29 +101,44 @@ public enum VectorOps {
         for i in 0..<count { x[i] *= inverse }
     }
 
-    /// e^x for 16 lanes: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-6 polynomial,
-    /// 2^n through the exponent bits. Relative error about 2e-7 over the float range;
-    /// inputs below -87 give 0, above 88 give +inf.
-    @inline(__always)
+    /// The sum of the lanes (halving reduction).
+    @_transparent
+    public static func laneSum(_ v: SIMD16<Float>) -> Float {
+        let a = v.lowHalf + v.highHalf
+        let b = a.lowHalf + a.highHalf
+        let c = b.lowHalf + b.highHalf
+        return c[0] + c[1]
+    }
+
+    /// e^x per lane, within about 2 ulp for x in [-87, 88]; 0 below -87 (and for -infinity).
+    /// Range reduction x = n·ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r,
+    /// and 2^n built in the exponent bits. (Only lane-wise arithmetic, compares and blends:
+    /// Swift's generic SIMD clamping and float-to-int conversion run lane by lane.)
+    @_transparent
     public static func exp(_ x: SIMD16<Float>) -> SIMD16<Float> {
-        let clamped = x.clamped(lowerBound: SIMD16(repeating: -87.3), upperBound: SIMD16(repeating: 88.7))
-        let n = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-        // Cody–Waite: ln2 split in a high part exact in float and a low remainder.
-        var r = clamped - n * 0.693_145_751_953_125
-        r = r - n * 1.428_606_765_330_187e-06
-        var p = SIMD16<Float>(repeating: 1.0 / 720)
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        let bits = SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int32>(n) &+ 127) &<< 23
-        let scale = unsafeBitCast(bits, to: SIMD16<Float>.self)
-        var result = p * scale
-        result.replace(with: SIMD16(repeating: 0), where: x .< -87.3)
-        result.replace(with: SIMD16(repeating: .infinity), where: x .> 88.7)
-        return result
+        typealias Vector = SIMD16<Float>
+        // Constants as vectors: Swift's vector-with-scalar operators are not reliably inlined.
+        let low = Vector(repeating: -87), high = Vector(repeating: 88)
+        var c = x.replacing(with: low, where: x .< low)
+        c = c.replacing(with: high, where: c .> high)
+        // Adding 1.5·2^23 rounds to an integer n held in the low mantissa bits.
+        let magic = Vector(repeating: 12_582_912)
+        let shifted = c * Vector(repeating: 1.442_695_04) + magic
+        let n = shifted - magic
+        var r = c - n * Vector(repeating: 0.693_359_375)  // ln 2, high part (exact in float)
+        r = r + n * Vector(repeating: 2.121_944_4e-4)  // minus ln 2, low part
+        var p = Vector(repeating: 1.0 / 5040)
+        p = p * r + Vector(repeating: 1.0 / 720)
+        p = p * r + Vector(repeating: 1.0 / 120)
+        p = p * r + Vector(repeating: 1.0 / 24)
+        p = p * r + Vector(repeating: 1.0 / 6)
+        p = p * r + Vector(repeating: 0.5)
+        p = p * r + Vector(repeating: 1)
+        p = p * r + Vector(repeating: 1)
+        let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000)
+        let exponent = (integer &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23)
+        let result = p * unsafeBitCast(exponent, to: Vector.self)
+        return Vector(repeating: 0).replacing(with: result, where: x .>= low)
     }
 
     /// Rotates adjacent pairs `(x[2i], x[2i+1])` of one head by `position · θᵢ`, with the

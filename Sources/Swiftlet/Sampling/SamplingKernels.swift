@@ -24,43 +24,16 @@ enum SamplingKernels {
         return (c[0] | c[1]) != 0
     }
 
-    /// The sum of the lanes (halving reduction).
+    /// The sum of the lanes (`VectorOps.laneSum`).
     @_transparent
     static func laneSum(_ v: Vector) -> Float {
-        let a = v.lowHalf + v.highHalf
-        let b = a.lowHalf + a.highHalf
-        let c = b.lowHalf + b.highHalf
-        return c[0] + c[1]
+        VectorOps.laneSum(v)
     }
 
-    /// e^x per lane, within about 2 ulp for x in [-87, 88]; 0 below -87 (and for -infinity).
-    /// Range reduction x = n·ln2 + r with |r| <= ln2/2, a degree-7 Taylor polynomial for e^r,
-    /// and 2^n built in the exponent bits. (Only lane-wise arithmetic, compares and blends:
-    /// Swift's generic SIMD clamping and float-to-int conversion run lane by lane.)
+    /// e^x per lane (`VectorOps.exp`).
     @_transparent
     static func exp(_ x: Vector) -> Vector {
-        // Constants as vectors: Swift's vector-with-scalar operators are not reliably inlined.
-        let low = Vector(repeating: -87), high = Vector(repeating: 88)
-        var c = x.replacing(with: low, where: x .< low)
-        c = c.replacing(with: high, where: c .> high)
-        // Adding 1.5·2^23 rounds to an integer n held in the low mantissa bits.
-        let magic = Vector(repeating: 12_582_912)
-        let shifted = c * Vector(repeating: 1.442_695_04) + magic
-        let n = shifted - magic
-        var r = c - n * Vector(repeating: 0.693_359_375)  // ln 2, high part (exact in float)
-        r = r + n * Vector(repeating: 2.121_944_4e-4)  // minus ln 2, low part
-        var p = Vector(repeating: 1.0 / 5040)
-        p = p * r + Vector(repeating: 1.0 / 720)
-        p = p * r + Vector(repeating: 1.0 / 120)
-        p = p * r + Vector(repeating: 1.0 / 24)
-        p = p * r + Vector(repeating: 1.0 / 6)
-        p = p * r + Vector(repeating: 0.5)
-        p = p * r + Vector(repeating: 1)
-        p = p * r + Vector(repeating: 1)
-        let integer = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- SIMD16<Int32>(repeating: 0x4B40_0000)
-        let exponent = (integer &+ SIMD16<Int32>(repeating: 127)) &<< SIMD16<Int32>(repeating: 23)
-        let result = p * unsafeBitCast(exponent, to: Vector.self)
-        return Vector(repeating: 0).replacing(with: result, where: x .>= low)
+        VectorOps.exp(x)
     }
 
     /// Scalar e^x with the same formula as the vector one.
