@@ -86,8 +86,10 @@ public final class Engine: @unchecked Sendable {
             drafter = nil
         }
         policy = SpeculationPolicy(maxDraftTokens: configuration.maxDraftTokens, adaptive: configuration.adaptiveDraftLength)
-        if drafter != nil && configuration.adaptiveDraftLength {
+        if let drafter, configuration.adaptiveDraftLength {
+            // Measure both step costs now, not inside the first requests' timings.
             policy.targetCosts = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+            _ = drafter.stepSeconds(batchSize: 1)
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
