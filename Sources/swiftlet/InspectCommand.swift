@@ -25,7 +25,8 @@ struct InspectCommand: ParsableCommand {
         print("context: \(c.contextLength), RoPE base \(c.ropeFrequencyBase), RMS norm epsilon \(c.rmsNormEpsilon)")
         print(String(format: "parameters: %.2f M (%.1f MiB as F32)", Double(c.parameterCount) / 1e6, Double(c.parameterCount) * 4 / 1_048_576))
         if let metadata = loaded.metadata, let kind = try? metadata.string("tokenizer.ggml.model") {
-            print("tokenizer: \(kind)\((try? metadata.string("tokenizer.ggml.pre")).map { ", pre-tokenizer \($0 ?? "default")" } ?? "")")
+            let pre = (try? metadata.string("tokenizer.ggml.pre")) ?? nil
+            print("tokenizer: \(kind)\(pre.map { ", pre-tokenizer \($0)" } ?? "")")
         }
         if !loaded.tensors.isEmpty {
             var byType: [String: (count: Int, bytes: Int)] = [:]
