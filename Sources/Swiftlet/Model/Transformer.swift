@@ -209,7 +209,9 @@ public final class Transformer: @unchecked Sendable {
         batch.tableOffsets.withUnsafeBufferPointer { offsets in
             pool.run { thread in
                 let weightsRow = scores + thread * maxContext
-                for item in pool.partition(n * c.headCount, index: thread) {
+                // Round robin: a (token, head) costs in proportion to its position, so
+                // contiguous ranges would leave one thread with the long contexts.
+                for item in stride(from: thread, to: n * c.headCount, by: pool.threadCount) {
                     let t = item / c.headCount, head = item % c.headCount
                     let kvHead = head / group
                     let length = Int(positions[t]) + 1
