@@ -7,7 +7,13 @@
 # Raw outputs, with the machine load (uptime) before and after each run, go to
 # Benchmarks/.work/peers-results/<timestamp>/.
 #
-# Usage:  Benchmarks/run-peers.sh [MODEL.gguf ...]
+# Usage:  Benchmarks/run-peers.sh [--wait-quiet SECONDS] [MODEL.gguf ...]
+#         Benchmarks/run-peers.sh --summarize RESULTS_DIR
+#   --wait-quiet S  before each benchmark, wait up to S seconds for a moment
+#                   when no other normal-priority process is busy (niced
+#                   background jobs are ignored); then run regardless.
+#   --summarize DIR only print the one-line-per-number summary of an earlier
+#                   run's results directory.
 set -euo pipefail
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,13 +34,46 @@ CTX=16384
 
 log() { printf '[run-peers] %s\n' "$*" >&2; }
 
+# Print tok/s of every result in results directory $1: llama-bench's pp/tg
+# (mean ± stddev of the repetitions, from its JSON) and batched-bench's
+# generation speed S_TG per parallel level B (from its markdown table).
+summarize() {
+    local dir="$1" f m
+    for f in "$dir"/*-llama-bench.json; do
+        [[ -s "$f" ]] || continue
+        m="$(basename "$f" -llama-bench.json)"
+        jq -r --arg m "$m" '.[] |
+            (if .n_prompt > 0 then "pp\(.n_prompt)" else "tg\(.n_gen)" end) as $t |
+            "\($m)  llama-bench  \($t)  \(.avg_ts * 100 | round / 100) ± \(.stddev_ts * 100 | round / 100) tok/s"' "$f"
+    done
+    for f in "$dir"/*-batched-bench.out; do
+        [[ -s "$f" ]] || continue
+        m="$(basename "$f" -batched-bench.out)"
+        # Table columns: | PP | TG | B | N_KV | T_PP | S_PP | T_TG | S_TG | T | S |
+        awk -F'|' -v m="$m" '$2 ~ /^ *[0-9]+ *$/ {
+            gsub(/ /, ""); printf "%s  batched-bench  pp%s tg%s B=%-3s  S_TG %s tok/s  (S_PP %s)\n", m, $2, $3, $4, $9, $7 }' "$f"
+    done
+    grep -h "load before" "$dir"/*.meta | sed 's/^/  /' | sort -u
+}
+
+if [[ "${1:-}" == "--summarize" ]]; then
+    summarize "${2:?usage: --summarize RESULTS_DIR}"
+    exit 0
+fi
+
 "$BENCH_DIR/build-llama-cpp.sh"
 "$BENCH_DIR/make-models.sh"
 BIN_DIR="$("$BENCH_DIR/build-llama-cpp.sh" --print-bin-dir)"
 
-if [[ $# -gt 0 ]]; then
-    MODELS=("$@")
-else
+WAIT_QUIET=0
+MODELS=()
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --wait-quiet) WAIT_QUIET="$2"; shift 2 ;;
+        *) MODELS+=("$1"); shift ;;
+    esac
+done
+if [[ ${#MODELS[@]} -eq 0 ]]; then
     MODELS=("$WORK/stories15M-f32.gguf" "$WORK/stories110M-f32.gguf")
 fi
 
@@ -42,10 +81,31 @@ OUT="$WORK/peers-results/$(date -u +%Y%m%dT%H%M%SZ)"
 mkdir -p "$OUT"
 log "results -> $OUT"
 
+# Names of processes that used > 15% of a CPU over the last second, other
+# than niced ones (nice >= 10, e.g. background training); empty when quiet.
+# (top's second sample is the instantaneous one; ps %cpu is a lifetime mean.)
+busy_processes() {
+    top -b -n 2 -d 1 -w 200 |
+        awk '/^ *PID/ { block++; next } block == 2 && $4 < 10 && $9 > 15 { printf "%s ", $12 }'
+}
+
+wait_quiet() {
+    [[ $WAIT_QUIET -gt 0 ]] || return 0
+    local deadline=$(( $(date +%s) + WAIT_QUIET )) busy
+    while busy="$(busy_processes)"; [[ -n "$busy" ]]; do
+        if [[ $(date +%s) -ge $deadline ]]; then
+            log "still busy after ${WAIT_QUIET}s ($busy); running anyway"
+            return 0
+        fi
+        sleep 5
+    done
+}
+
 # Run a command, saving stdout to $1.out and stderr to $1.log, with the load
 # recorded before and after (the machine is shared with other work).
 run() {
     local name="$1"; shift
+    wait_quiet
     {
         echo "command: $*"
         echo "load before: $(uptime)"
@@ -69,3 +129,4 @@ for model in "${MODELS[@]}"; do
     cat "$OUT/$m-batched-bench.out"
 done
 log "done: $OUT"
+summarize "$OUT"
