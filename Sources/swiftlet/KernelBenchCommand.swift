@@ -21,6 +21,9 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "Batch sizes up to which weights stream one row at a time (kernel choice).")
     var streamLimit: Int = MatrixMultiply.defaultStreamingRows
 
+    @Flag(help: "Copy each weight block to thread scratch before the tiles (as for models larger than L3).")
+    var staged = false
+
     @Option(help: "Seconds to spend per measurement.")
     var seconds: Double = 0.3
 
@@ -47,7 +50,7 @@ struct KernelBenchCommand: ParsableCommand {
                 for i in 0..<(m * k) { x[i] = rng.nextFloat() * 2 - 1 }
                 for i in 0..<(n * k) { w[i] = rng.nextFloat() * 2 - 1 }
                 let flops = 2.0 * Double(m * n * k)
-                let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamLimit) }
+                let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamLimit, staged: staged) }
                 let blas = measure(flops: flops) { BLAS.multiply(x, w, into: y, m: m, n: n, k: k) }
                 print(String(format: "%-12@ %4d   %16.1f   %13.1f", "\(n)x\(k)", m, ours, blas))
             }

@@ -41,7 +41,8 @@ struct KernelTests {
                 var start = 0
                 while start < m {
                     let count = min(rows, m - start)
-                    MatrixMultiply.multiply(x + start * k, w, into: part + start * n, m: count, n: n, k: k, pool: pool, streamingRows: streamingRows)
+                    MatrixMultiply.multiply(x + start * k, w, into: part + start * n, m: count, n: n, k: k, pool: pool,
+                                            streamingRows: streamingRows, staged: streamingRows == 8)
                     start += count
                 }
                 for i in 0..<(m * n) { #expect(full[i].bitPattern == part[i].bitPattern, "rows \(rows), streaming \(streamingRows), element \(i)") }

@@ -14,11 +14,17 @@ public final class ThreadPool: @unchecked Sendable {
     /// Threads taking part in each region, the caller included.
     public let threadCount: Int
     private let shared: SharedState
+    /// Per-thread scratch for kernels, `(threadCount, scratchFloats)`, 64-byte aligned.
+    private let scratchBase: UnsafeMutablePointer<Float>
+    /// Floats of scratch each thread owns (256 KiB).
+    public static let scratchFloats = 65_536
 
     /// Creates a pool of `threadCount` threads (at least 1), the caller included.
     public init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
         shared = SharedState()
+        scratchBase = UnsafeMutableRawPointer.allocate(byteCount: self.threadCount * Self.scratchFloats * 4, alignment: 64)
+            .bindMemory(to: Float.self, capacity: self.threadCount * Self.scratchFloats)
         for index in 1..<self.threadCount {
             let shared = self.shared
             let thread = Thread { shared.workerLoop(index: index) }
@@ -30,6 +36,13 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit {
         shared.shutDown()
+        scratchBase.deallocate()
+    }
+
+    /// Scratch memory of thread `index` (only that thread may use it inside `run`).
+    @inline(__always)
+    public func scratch(_ index: Int) -> UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: scratchBase + index * Self.scratchFloats, count: Self.scratchFloats)
     }
 
     /// Runs `body(threadIndex)` on every thread of the pool, `threadIndex` in

@@ -18,6 +18,8 @@ public final class Transformer: @unchecked Sendable {
     /// Batch sizes whose weights stream one row at a time: up to 8 when the weights cannot
     /// stay in the 32 MB L3 cache between steps (they come from DRAM), else 2.
     public let streamingRows: Int
+    /// Whether tiles copy each weight block to thread scratch first (weights from DRAM).
+    public let stagesWeights: Bool
 
     // Run state, llama2.c style. T = maxBatchTokens.
     private let x: UnsafeMutablePointer<Float>        // (T, dim) residual stream
@@ -55,7 +57,9 @@ public final class Transformer: @unchecked Sendable {
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.maxContext = max(1, min(maxContext ?? c.contextLength, 1 << 20))
         self.pool = pool
-        streamingRows = weights.bytesPerToken > 32 << 20 ? 8 : MatrixMultiply.defaultStreamingRows
+        let fromMemory = weights.bytesPerToken > 32 << 20
+        streamingRows = fromMemory ? 8 : MatrixMultiply.defaultStreamingRows
+        stagesWeights = fromMemory
         let t = self.maxBatchTokens
         var allocations: [UnsafeMutableRawPointer] = []
         func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
@@ -134,8 +138,9 @@ public final class Transformer: @unchecked Sendable {
             }
             pool.run { thread in
                 let columns = pool.partition(hidden, index: thread, granularity: 16)
-                MatrixMultiply.multiplyRange(xb, layer.gate.pointer, hb, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows)
-                MatrixMultiply.multiplyRange(xb, layer.up.pointer, hb2, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows)
+                let staging = stagesWeights ? pool.scratch(thread) : nil
+                MatrixMultiply.multiplyRange(xb, layer.gate.pointer, hb, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows, staging: staging)
+                MatrixMultiply.multiplyRange(xb, layer.up.pointer, hb2, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows, staging: staging)
                 for t in 0..<n {
                     VectorOps.swiGLU(hb + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
                 }
@@ -164,7 +169,8 @@ public final class Transformer: @unchecked Sendable {
     @inline(__always)
     private func project(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
         let share = pool.partition(w.rows, index: thread, granularity: 16)
-        MatrixMultiply.multiplyRange(input, w.pointer, output, m: rows, n: w.rows, k: w.columns, rows: share, streamingRows: streamingRows)
+        MatrixMultiply.multiplyRange(input, w.pointer, output, m: rows, n: w.rows, k: w.columns, rows: share, streamingRows: streamingRows,
+                                     staging: stagesWeights ? pool.scratch(thread) : nil)
     }
 
     /// Applies RoPE to the step's queries and keys, and writes keys and values into the cache.
