@@ -114,16 +114,18 @@ def speculative(args):
     results = []
     commands = []
     for k in args.draft_tokens:
-        llama = [os.path.join(LLAMA_BIN, "llama-speculative-simple"), "-m", args.model, "-md", args.draft, "-t", str(args.threads),
-                 "-td", str(args.threads), "-p", prompt, "-n", str(args.gen), "--draft-max", str(k), "--draft-min", "0",
-                 "--temp", "0", "--top-k", "1", "-c", "1024", "-cd", "1024", "--ignore-eos"]
+        llama = [os.path.join(LLAMA_BIN, "llama-speculative-simple"), "-m", args.model, "-md", args.draft, "--spec-type", "draft-simple",
+                 "-t", str(args.threads), "-td", str(args.threads), "-p", prompt, "-n", str(args.gen),
+                 "--spec-draft-n-max", str(k), "--spec-draft-n-min", "0", "--temp", "0", "--top-k", "1", "-c", "512", "--ignore-eos"]
         out = subprocess.run(llama, capture_output=True, text=True)
         text = out.stdout + out.stderr
-        rate = None
+        rate, accept = None, "-"
         for line in text.splitlines():
             if "decoded" in line and "t/s" in line:
                 rate = float(line.split("speed:")[1].split("t/s")[0])
-        results.append(("llama.cpp speculative", k, rate))
+            if "accept" in line and "%" in line:
+                accept = line.split("=")[-1].strip()
+        results.append(("llama.cpp speculative", k, rate, accept))
         commands.append(show(llama))
     llama_plain = [os.path.join(LLAMA_BIN, "llama-bench"), "-m", args.model, "-t", str(args.threads), "-p", "0", "-n", str(args.gen), "-r", "3", "-o", "json"]
     plain_rate = json.loads(run(llama_plain))[0]["avg_ts"]
@@ -134,8 +136,8 @@ def speculative(args):
     commands.append(show(ours))
     ours_rows = [json.loads(l) for l in run(ours).splitlines() if l.startswith("{")]
     rows = [["llama.cpp plain (llama-bench tg)", "-", f"{plain_rate:.1f}", "1.00x", "-"]]
-    for name, k, rate in results:
-        rows.append([name, str(k), f"{rate:.1f}" if rate else "n/a", f"{rate / plain_rate:.2f}x" if rate else "n/a", "-"])
+    for name, k, rate, accept in results:
+        rows.append([name, str(k), f"{rate:.1f}" if rate else "n/a", f"{rate / plain_rate:.2f}x" if rate else "n/a", accept])
     for r in ours_rows:
         name = "Swiftlet " + ("plain" if r["mode"] == "plain" else ("speculative adaptive" if r["adaptive"] else "speculative"))
         rows.append([name, str(r["draft_tokens"]) if r["mode"] != "plain" else "-", f"{r['generated_tokens_per_second']:.1f}",

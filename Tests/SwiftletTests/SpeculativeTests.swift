@@ -229,7 +229,9 @@ struct SpeculativeTests {
         #expect(memoryBound.draftLength(acceptanceRates: [0.8], otherTokens: 0, draftSeconds: { _ in 0.05 }) >= 3)
         var computeBound = SpeculationPolicy(maxDraftTokens: 8, adaptive: true)
         computeBound.targetCosts = CostTable(sizes: [1, 64, 512], seconds: [1.0, 64, 512])
-        #expect(computeBound.draftLength(acceptanceRates: Array(repeating: 0.6, count: 32), otherTokens: 0, draftSeconds: { _ in 0.5 }) == 0)
+        #expect(computeBound.draftLength(acceptanceRates: [0.6, 0.6], otherTokens: 0, draftSeconds: { _ in 0.5 }) == 0)
+        // Large decoding batches never speculate.
+        #expect(memoryBound.draftLength(acceptanceRates: Array(repeating: 0.9, count: 16), otherTokens: 0, draftSeconds: { _ in 0.05 }) == 0)
         #expect(memoryBound.draftLength(acceptanceRates: [0.05], otherTokens: 0, draftSeconds: { _ in 0.3 }) == 0)
     }
 }

@@ -68,12 +68,22 @@ struct SpeculationPolicy {
         return (1 - pow(alpha, Double(k + 1))) / (1 - alpha)
     }
 
+    /// Decoding requests above which speculation is off: measured on the shipped pair
+    /// (Benchmarks/RESULTS.md), batches of 4 and more gain nothing from drafting because the
+    /// target step is no longer bound by reading the weights.
+    static let maxSpeculativeBatch = 2
+    /// Predicted gain over plain decoding below which drafting is not worth its
+    /// bookkeeping (drafting, verification and rollback are not in the cost tables).
+    static let requiredGain = 1.2
+
     func draftLength(acceptanceRates: [Double], otherTokens: Int, draftSeconds: (Int) -> Double) -> Int {
-        guard adaptive, !acceptanceRates.isEmpty, !targetCosts.isEmpty else { return maxDraftTokens }
+        guard adaptive else { return maxDraftTokens }
+        guard !acceptanceRates.isEmpty, acceptanceRates.count <= Self.maxSpeculativeBatch, !targetCosts.isEmpty else { return 0 }
         let b = acceptanceRates.count
+        let plainRate = Double(b) / max(targetCosts.seconds(tokens: otherTokens + b), 1e-9)
         var best = 0
-        var bestRate = 0.0
-        for k in 0...maxDraftTokens {
+        var bestRate = plainRate * Self.requiredGain
+        for k in 1...max(1, maxDraftTokens) where k <= maxDraftTokens {
             let gained = acceptanceRates.reduce(0) { $0 + Self.expectedTokens(alpha: $1, k: k) }
             let cost = targetCosts.seconds(tokens: otherTokens + b * (1 + k)) + Double(k) * draftSeconds(b)
             let rate = gained / max(cost, 1e-9)
