@@ -30,6 +30,8 @@ MODELS = HERE.parent
 WINDOW = 512
 PROMPT = "ROMEO:"
 REFERENCE_STEPS = 32
+# Greedy steps whose top-1/top-2 logit gap is below this may flip under float32.
+NEAR_TIE = 1e-3
 SAMPLE_STEPS = 160
 SAMPLE_TEMPERATURE = 0.8
 SAMPLE_SEED = 1
@@ -81,8 +83,14 @@ def reference_fixture(model: LlamaReference, processor: spm.SentencePieceProcess
     first_logits = model.forward(prompt_ids, model.new_cache())[-1]
     top = np.argsort(-first_logits)[:5]
     greedy = model.generate(prompt_ids, REFERENCE_STEPS)
+    # How far each greedy choice is ahead of the runner-up: a small margin would
+    # make the fixture sensitive to float32 vs float64 arithmetic.
+    path_logits = model.forward(prompt_ids + greedy[:-1], model.new_cache())[len(prompt_ids) - 1:]
+    top2 = np.sort(path_logits, axis=-1)[:, -2:]
     return {"gguf": path.name, "prompt": PROMPT, "prompt_ids": prompt_ids, "greedy_ids": greedy,
             "greedy_text": processor.decode(greedy),
+            "top1_top2_logit_margins": [round(float(m), 6) for m in top2[:, 1] - top2[:, 0]],
+            "near_tie_steps": [i for i, m in enumerate(top2[:, 1] - top2[:, 0]) if m < NEAR_TIE],
             "first_step_top5": [{"id": int(i), "logit": float(first_logits[i])} for i in top]}
 
 

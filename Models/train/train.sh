@@ -6,9 +6,10 @@
 #   Models/train/train.sh            (from anywhere; needs python3 >= 3.11 and PyPI access)
 #
 # Intermediate files go to Models/train/work/ (git-ignored); the results are
-# Models/shakespeare-{target,draft}.gguf, Models/shakespeare-validation.txt and
-# the logs/JSON/plot in Models/train/. The trainings run under `nice -n 10`
-# because the build machine is shared.
+# Models/shakespeare-{target,draft}.gguf, Models/shakespeare-validation.txt and,
+# in Models/train/, the logs, JSON results, loss.png, tokenizer.model, corpus.json
+# and tokens.json. The trainings run under `nice -n 10` because the build
+# machine is shared. Needs the venv module (Debian: apt-get install python3-venv).
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -35,4 +36,6 @@ stage "export"
 stage "export check"; "$PY" check_export.py
 stage "evaluate";     nice -n 10 "$PY" evaluate_gguf.py
 stage "plot";         "$PY" plot.py
+# Keep the small artefacts that document the data and tokenizer next to the logs.
+cp work/tokenizer.model work/corpus.json work/tokens.json .
 stage "done"
