@@ -228,9 +228,8 @@ public final class Transformer: @unchecked Sendable {
                         let block = Int(table[position / blockSize])
                         let keys = cache.keyPointer(layer: layer, block: block, slot: 0) + kvHead * hd
                         let end = min(length, position + blockSize)
-                        for p in position..<end {
-                            weightsRow[p] = VectorOps.dot(query, keys + (p - position) * cache.kvDimension, count: hd) * scale
-                        }
+                        VectorOps.dots(query, rows: keys, stride: cache.kvDimension, rowCount: end - position,
+                                       dimension: hd, scale: scale, into: weightsRow + position)
                         position = end
                     }
                     VectorOps.softmax(weightsRow, count: length)
@@ -241,9 +240,8 @@ public final class Transformer: @unchecked Sendable {
                         let block = Int(table[position / blockSize])
                         let values = cache.valuePointer(layer: layer, block: block, slot: 0) + kvHead * hd
                         let end = min(length, position + blockSize)
-                        for p in position..<end {
-                            VectorOps.addScaled(values + (p - position) * cache.kvDimension, weightsRow[p], to: out, count: hd)
-                        }
+                        VectorOps.weightedSum(values, stride: cache.kvDimension, weights: weightsRow + position,
+                                              rowCount: end - position, dimension: hd, into: out)
                         position = end
                     }
                 }
