@@ -16,6 +16,7 @@ Outputs in the work folder:
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -26,9 +27,11 @@ VOCAB_SIZE = 1024
 
 def train_tokenizer(train_text: Path, model_prefix: Path, vocab_size: int) -> None:
     """Train a Llama-style BPE SentencePiece model on the training text (one sentence per line)."""
+    # Relative paths: SentencePiece records them in the model file, which should
+    # not depend on where the repository is checked out.
     spm.SentencePieceTrainer.train(
-        input=str(train_text),
-        model_prefix=str(model_prefix),
+        input=os.path.relpath(train_text),
+        model_prefix=os.path.relpath(model_prefix),
         model_type="bpe",
         vocab_size=vocab_size,
         character_coverage=1.0,
