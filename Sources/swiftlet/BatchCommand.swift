@@ -26,40 +26,18 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "JSONL file to write the results to (replaced).")
     var output: String
 
-    @Option(name: .long, help: "Most tokens to generate, for requests without max_tokens.")
-    var maxTokens: Int = 128
-
-    @Option(name: .long, help: "Sampling temperature for requests without one; 0 is greedy.")
-    var temperature: Float = 0.8
-
-    @Option(name: .long, help: "Keep the K most likely tokens, for requests without top_k (0 = off).")
-    var topK: Int = 40
-
-    @Option(name: .long, help: "Nucleus sampling mass, for requests without top_p (1 = off).")
-    var topP: Float = 0.95
-
-    @Option(name: .long, help: "Minimum probability relative to the best token, for requests without min_p (0 = off).")
-    var minP: Float = 0.05
-
-    @Option(name: .long, help: "Seed of requests without one: this value plus the request's line number (default: random).")
-    var seed: UInt64?
-
-    @Flag(name: .long, help: "Keep generating past end-of-generation tokens, for requests without ignore_eos.")
-    var ignoreEos = false
+    /// Defaults for requests that do not set them; `--seed S` gives a request without a
+    /// seed the seed S plus its line number.
+    @OptionGroup var sampling: SamplingOptions
 
     @Flag(name: .long, help: "No progress bar on stderr (there is none either when stderr is not a terminal).")
     var noProgress = false
 
-    func validate() throws {
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
-        do { try defaults.sampling.validate() } catch { throw ValidationError("\(error)") }
-    }
-
     /// Parameters of a request that sets none.
     var defaults: GenerationParameters {
-        GenerationParameters(maxTokens: maxTokens,
-                             sampling: SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP),
-                             ignoreEOS: ignoreEos)
+        var parameters = sampling.parameters
+        parameters.seed = nil  // per request, from --seed and the line number
+        return GenerationParameters(maxTokens: sampling.maxTokens, sampling: parameters, ignoreEOS: sampling.ignoreEos)
     }
 
     func run() async throws {
@@ -111,7 +89,7 @@ struct BatchCommand: AsyncParsableCommand {
             let lineNumber = index + 1
             do {
                 var request = try BatchRequest.parse(line: Data(line), lineNumber: lineNumber, defaults: defaults)
-                if request.parameters.sampling.seed == nil, let seed {
+                if request.parameters.sampling.seed == nil, let seed = sampling.seed {
                     request.parameters.sampling.seed = seed &+ UInt64(lineNumber)
                 }
                 entries.append(.success(request))

@@ -16,35 +16,13 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Prompt token ids, comma separated, used exactly as given (no BOS added).")
     var promptTokens: String?
 
-    @Option(name: .long, help: "Most tokens to generate.")
-    var maxTokens: Int = 128
-
-    @Option(name: .long, help: "Sampling temperature; 0 is greedy.")
-    var temperature: Float = 0.8
-
-    @Option(name: .long, help: "Keep the K most likely tokens (0 = off).")
-    var topK: Int = 40
-
-    @Option(name: .long, help: "Nucleus sampling mass (1 = off).")
-    var topP: Float = 0.95
-
-    @Option(name: .long, help: "Drop tokens below this fraction of the best one's probability (0 = off).")
-    var minP: Float = 0.05
-
-    @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off).")
-    var repeatPenalty: Float = 1.0
-
-    @Option(name: .long, help: "Random seed (default: random).")
-    var seed: UInt64?
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(name: .long, help: "Stop before this text (repeatable).")
     var stop: [String] = []
 
     @Option(name: .long, help: "Most draft tokens per step with --draft-model or --draft ngram (adapted to measured acceptance).")
     var draftTokens: Int = 4
-
-    @Flag(name: .long, help: "Keep generating past end-of-generation tokens.")
-    var ignoreEos = false
 
     @Flag(name: .long, help: "Print one JSON object with tokens, text and stats instead of streaming.")
     var json = false
@@ -53,21 +31,14 @@ struct GenerateCommand: AsyncParsableCommand {
         guard (prompt == nil) != (promptTokens == nil) else {
             throw ValidationError("give exactly one of --prompt or --prompt-tokens")
         }
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
         guard (1...64).contains(draftTokens) else { throw ValidationError("--draft-tokens must be between 1 and 64") }
-        do { try sampling.validate() } catch { throw ValidationError("\(error)") }
-    }
-
-    var sampling: SamplingParameters {
-        SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
-                           repetitionPenalty: repeatPenalty, seed: seed)
     }
 
     func run() async throws {
         let (engine, _) = try self.engine.makeEngine { $0.maxDraftTokens = draftTokens }
         defer { engine.shutdown() }
         let input: Prompt = try promptTokens.map { .tokens(try parseTokenList($0, option: "--prompt-tokens")) } ?? .text(prompt!)
-        let parameters = GenerationParameters(maxTokens: maxTokens, sampling: sampling, stopSequences: stop, ignoreEOS: ignoreEos)
+        let parameters = GenerationParameters(maxTokens: sampling.maxTokens, sampling: sampling.parameters, stopSequences: stop, ignoreEOS: sampling.ignoreEos)
         var result: GenerationResult?
         for try await event in engine.generate(prompt: input, parameters: parameters) {
             switch event {

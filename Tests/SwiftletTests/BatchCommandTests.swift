@@ -35,12 +35,12 @@ struct BatchCommandTests {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-batch-\(name)-\(getpid())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             modelBytes = TestModels.tiny(context: 64)
-            FileManager.default.createFile(atPath: model, contents: Data(modelBytes))
+            _ = FileManager.default.createFile(atPath: model, contents: Data(modelBytes))
         }
 
         /// Writes `lines` as the input and runs `swiftlet batch` on it.
         func run(_ lines: [String], _ extra: [String] = []) throws -> (status: Int32, stderr: String, records: [Record]) {
-            FileManager.default.createFile(atPath: input, contents: Data(lines.joined(separator: "\n").utf8))
+            _ = FileManager.default.createFile(atPath: input, contents: Data(lines.joined(separator: "\n").utf8))
             try? FileManager.default.removeItem(atPath: output)
             let run = try runSwiftlet(["batch", "--model", model, "--input", input, "--output", output, "--threads", "2"] + extra)
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
@@ -180,7 +180,7 @@ struct BatchCommandTests {
     @Test func missingInputOrUnwritableOutputFailsWithOneErrorLine() throws {
         let workspace = try Workspace("files")
         defer { workspace.cleanUp() }
-        FileManager.default.createFile(atPath: workspace.input, contents: Data("{\"prompt\": \"hi\"}\n".utf8))
+        _ = FileManager.default.createFile(atPath: workspace.input, contents: Data("{\"prompt\": \"hi\"}\n".utf8))
         let cases: [([String], String)] = [
             (["--input", workspace.directory.appendingPathComponent("missing.jsonl").path, "--output", workspace.output], "no such file"),
             (["--input", workspace.input, "--output", "/nonexistent/folder/results.jsonl"], "cannot write --output"),

@@ -57,9 +57,9 @@ struct CommandLineTests {
         let corrupt = directory.appendingPathComponent("corrupt.gguf").path
         var bytes = TestModels.tiny()
         bytes.removeLast(bytes.count / 2)
-        FileManager.default.createFile(atPath: corrupt, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: corrupt, contents: Data(bytes))
         let good = directory.appendingPathComponent("good.gguf").path
-        FileManager.default.createFile(atPath: good, contents: Data(TestModels.tiny()))
+        _ = FileManager.default.createFile(atPath: good, contents: Data(TestModels.tiny()))
 
         let cases: [([String], String)] = [
             (["generate", "--model", "/nonexistent/model.gguf", "--prompt", "hi"], "cannot open"),
@@ -85,7 +85,7 @@ struct CommandLineTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let good = directory.appendingPathComponent("good.gguf").path
-        FileManager.default.createFile(atPath: good, contents: Data(TestModels.tiny()))
+        _ = FileManager.default.createFile(atPath: good, contents: Data(TestModels.tiny()))
         let run = try runSwiftlet(["generate", "--model", good, "--prompt", "the", "--max-tokens", "8", "--seed", "1", "--ignore-eos"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.isEmpty)

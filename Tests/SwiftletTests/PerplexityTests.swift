@@ -35,8 +35,8 @@ struct PerplexityTests {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-ppl-\(name)-\(getpid())")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             self.modelBytes = modelBytes
-            FileManager.default.createFile(atPath: model, contents: Data(modelBytes))
-            FileManager.default.createFile(atPath: textFile, contents: Data(PerplexityTests.text.utf8))
+            _ = FileManager.default.createFile(atPath: model, contents: Data(modelBytes))
+            _ = FileManager.default.createFile(atPath: textFile, contents: Data(PerplexityTests.text.utf8))
         }
 
         func cleanUp() { try? FileManager.default.removeItem(at: directory) }
@@ -164,9 +164,9 @@ struct PerplexityTests {
         let workspace = try Workspace("bad")
         defer { workspace.cleanUp() }
         let empty = workspace.directory.appendingPathComponent("empty.txt").path
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
         let noVocabulary = workspace.directory.appendingPathComponent("plain.bin").path
-        FileManager.default.createFile(atPath: noVocabulary, contents: Data(Self.llama2CCheckpoint()))
+        _ = FileManager.default.createFile(atPath: noVocabulary, contents: Data(Self.llama2CCheckpoint()))
 
         let cases: [([String], String)] = [
             (["--model", workspace.model, "--file", "/nonexistent/text.txt"], "no such file"),
