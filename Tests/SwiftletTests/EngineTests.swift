@@ -14,6 +14,43 @@ func soloOutputs(_ model: LoadedModel, prompts: [[Int32]], maxTokens: [Int]) asy
     return outputs
 }
 
+/// Streams every request, dropping (cancelling) request `i` after `cancelAfter[i]` tokens;
+/// returns each request's result, nil for the cancelled ones.
+func runWithCancellations(_ engine: Engine, prompts: [[Int32]], lengths: [Int], cancelAfter: [Int?],
+                          sampling: @escaping @Sendable (Int) -> SamplingParameters = { _ in .greedy }) async throws -> [GenerationResult?] {
+    try await withThrowingTaskGroup(of: (Int, GenerationResult?).self) { group in
+        for i in prompts.indices {
+            group.addTask {
+                var seen = 0
+                let parameters = GenerationParameters(maxTokens: lengths[i], sampling: sampling(i), ignoreEOS: true)
+                for try await event in engine.generate(prompt: .tokens(prompts[i]), parameters: parameters) {
+                    switch event {
+                    case .token:
+                        seen += 1
+                        if let limit = cancelAfter[i], seen > limit { return (i, nil) }  // drops the stream: cancels
+                    case .text: break
+                    case .finished(let result): return (i, result)
+                    }
+                }
+                return (i, nil)
+            }
+        }
+        var out = [GenerationResult?](repeating: nil, count: prompts.count)
+        for try await (i, result) in group { out[i] = result }
+        return out
+    }
+}
+
+/// The engine's counters once it has gone idle (cancelled streams are freed at its next step).
+func idleMetrics(_ engine: Engine) async throws -> EngineMetrics {
+    var metrics = engine.currentMetrics
+    for _ in 0..<200 where metrics.kvBlocksUsed > 0 || metrics.runningRequests + metrics.waitingRequests > 0 {
+        try await Task.sleep(nanoseconds: 10_000_000)
+        metrics = engine.currentMetrics
+    }
+    return metrics
+}
+
 @Suite("Engine")
 struct EngineTests {
     @Test func engineReproducesReferenceGreedyIds() async throws {
@@ -74,26 +111,7 @@ struct EngineTests {
         // 24 blocks of 4 tokens: at most ~96 cached tokens for up to 16 running requests.
         let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, maxBatchTokens: 32, maxSequences: 16, kvCacheBlocks: 24, blockSize: 4))
         defer { engine.shutdown() }
-        let results = try await withThrowingTaskGroup(of: (Int, GenerationResult?).self) { group in
-            for i in 0..<count {
-                group.addTask {
-                    var seen = 0
-                    for try await event in engine.generate(prompt: .tokens(prompts[i]), parameters: GenerationParameters(maxTokens: lengths[i], sampling: .greedy, ignoreEOS: true)) {
-                        switch event {
-                        case .token:
-                            seen += 1
-                            if let limit = cancelAfter[i], seen > limit { return (i, nil) }  // drops the stream: cancels
-                        case .text: break
-                        case .finished(let result): return (i, result)
-                        }
-                    }
-                    return (i, nil)
-                }
-            }
-            var out = [GenerationResult?](repeating: nil, count: count)
-            for try await (i, result) in group { out[i] = result }
-            return out
-        }
+        let results = try await runWithCancellations(engine, prompts: prompts, lengths: lengths, cancelAfter: cancelAfter)
         var finished = 0
         for i in 0..<count {
             guard let result = results[i] else { continue }
@@ -103,12 +121,7 @@ struct EngineTests {
             }
         }
         #expect(finished > count / 2)
-        // Cancelled streams are freed at the engine's next step; wait for it to go idle.
-        var metrics = engine.currentMetrics
-        for _ in 0..<200 where metrics.kvBlocksUsed > 0 || metrics.runningRequests > 0 || metrics.waitingRequests > 0 {
-            try await Task.sleep(nanoseconds: 10_000_000)
-            metrics = engine.currentMetrics
-        }
+        let metrics = try await idleMetrics(engine)
         #expect(metrics.kvBlocksUsed == 0)
         #expect(metrics.runningRequests == 0 && metrics.waitingRequests == 0)
         #expect(metrics.preemptions > 0)

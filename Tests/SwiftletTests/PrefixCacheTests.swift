@@ -144,26 +144,7 @@ struct PrefixCacheTests {
         let solo = try await soloOutputs(model, prompts: prompts, maxTokens: lengths)
         let engine = try Self.engine(model, caching: true, blocks: 40, blockSize: 4, maxBatchTokens: 48, maxSequences: 12)
         defer { engine.shutdown() }
-        let results = try await withThrowingTaskGroup(of: (Int, GenerationResult?).self) { group in
-            for i in 0..<count {
-                group.addTask {
-                    var seen = 0
-                    for try await event in engine.generate(prompt: .tokens(prompts[i]), parameters: GenerationParameters(maxTokens: lengths[i], sampling: .greedy, ignoreEOS: true)) {
-                        switch event {
-                        case .token:
-                            seen += 1
-                            if let limit = cancelAfter[i], seen > limit { return (i, nil) }
-                        case .text: break
-                        case .finished(let r): return (i, r)
-                        }
-                    }
-                    return (i, nil)
-                }
-            }
-            var out = [GenerationResult?](repeating: nil, count: count)
-            for try await (i, r) in group { out[i] = r }
-            return out
-        }
+        let results = try await runWithCancellations(engine, prompts: prompts, lengths: lengths, cancelAfter: cancelAfter)
         var finished = 0
         for i in 0..<count {
             guard let r = results[i], r.finishReason == .length else { continue }
@@ -171,11 +152,7 @@ struct PrefixCacheTests {
             #expect(r.tokens == solo[i], "request \(i)")
         }
         #expect(finished > count / 2)
-        var metrics = engine.currentMetrics
-        for _ in 0..<200 where metrics.kvBlocksUsed > 0 || metrics.runningRequests + metrics.waitingRequests > 0 {
-            try await Task.sleep(nanoseconds: 10_000_000)
-            metrics = engine.currentMetrics
-        }
+        let metrics = try await idleMetrics(engine)
         #expect(metrics.kvBlocksUsed == 0)
         #expect(metrics.kvBlocksShared == 0)
         #expect(metrics.prefixHitTokens > 0)

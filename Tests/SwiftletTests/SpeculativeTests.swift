@@ -186,25 +186,10 @@ struct SpeculativeTests {
         let prompts: [[Int32]] = (0..<500).map { _ in [1] + (0..<Int(rng.next() % 12)).map { _ in Int32(3 + rng.next() % 290) } }
         let cancel: [Int?] = prompts.map { _ in rng.next() % 3 == 0 ? Int(rng.next() % 6) : nil }
         let temperature: [Float] = prompts.map { _ in rng.next() % 2 == 0 ? 0 : 0.8 }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for i in prompts.indices {
-                group.addTask {
-                    var seen = 0
-                    for try await event in engine.generate(prompt: .tokens(prompts[i]), parameters: GenerationParameters(maxTokens: 12, sampling: SamplingParameters(temperature: temperature[i], seed: UInt64(i)), ignoreEOS: true)) {
-                        if case .token = event {
-                            seen += 1
-                            if let limit = cancel[i], seen > limit { return }
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
+        _ = try await runWithCancellations(engine, prompts: prompts, lengths: Array(repeating: 12, count: prompts.count), cancelAfter: cancel) {
+            SamplingParameters(temperature: temperature[$0], seed: UInt64($0))
         }
-        var metrics = engine.currentMetrics
-        for _ in 0..<200 where metrics.kvBlocksUsed > 0 || metrics.runningRequests + metrics.waitingRequests > 0 {
-            try await Task.sleep(nanoseconds: 10_000_000)
-            metrics = engine.currentMetrics
-        }
+        let metrics = try await idleMetrics(engine)
         #expect(metrics.kvBlocksUsed == 0)
         #expect(engine.draftBlocksInUse == 0)
     }
