@@ -277,8 +277,7 @@ struct BenchRow {
             "mean_batch_tokens": r.engine.meanBatchTokens, "peak_rss_mb": peakResidentMegabytes(),
         ]
         if let ratio = batchedOverSequential { object["batched_over_sequential"] = ratio }
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return encodeJSONLine(object)
     }
 }
 
@@ -327,8 +326,7 @@ struct SpeculativeRow {
             "ttft_ms_p50": (r.timeToFirstToken(50) ?? 0) * 1000, "itl_ms_p50": (r.interTokenLatency(50) ?? 0) * 1000,
             "speedup_over_plain": speedup ?? 1,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return encodeJSONLine(object)
     }
 }
 
@@ -366,7 +364,12 @@ struct PrefixRow {
             "prompt_tokens_computed": r.engine.promptTokensComputed, "prefix_hit_rate": r.engine.prefixHitRate,
             "peak_kv_blocks": r.engine.peakKVBlocksUsed,
         ]
-        let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        return String(decoding: data, as: UTF8.self)
+        return encodeJSONLine(object)
     }
+}
+
+/// One JSON object on one line, keys sorted (the `--json` output format of `bench`).
+func encodeJSONLine(_ object: [String: Any]) -> String {
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
 }

@@ -123,7 +123,7 @@ public enum MatrixMultiply {
             while i < m {
                 var j = block
                 while j + 4 <= blockEnd {
-                    tile1x4(x + i * k, source + (j - offset) * k, y + i * n + j, k: k)
+                    VectorOps.dots(x + i * k, rows: source + (j - offset) * k, stride: k, rowCount: 4, dimension: k, scale: 1, into: y + i * n + j)
                     j += 4
                 }
                 while j < blockEnd {
@@ -164,27 +164,6 @@ public enum MatrixMultiply {
             t += 16
         }
         return VectorOps.laneSum(acc) + tail(a, b, from: k16, to: k)
-    }
-
-    /// One activation row against four weight rows.
-    @inline(__always)
-    static func tile1x4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, k: Int) {
-        let k16 = k & ~15
-        let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
-        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-        var t = 0
-        while t < k16 {
-            let xv = load(x + t)
-            a0.addProduct(xv, load(w0 + t))
-            a1.addProduct(xv, load(w1 + t))
-            a2.addProduct(xv, load(w2 + t))
-            a3.addProduct(xv, load(w3 + t))
-            t += 16
-        }
-        y[0] = VectorOps.laneSum(a0) + tail(x, w0, from: k16, to: k)
-        y[1] = VectorOps.laneSum(a1) + tail(x, w1, from: k16, to: k)
-        y[2] = VectorOps.laneSum(a2) + tail(x, w2, from: k16, to: k)
-        y[3] = VectorOps.laneSum(a3) + tail(x, w3, from: k16, to: k)
     }
 
     /// Four activation rows against four weight rows: 16 accumulators, 8 loads per 16 FMAs.

@@ -63,7 +63,6 @@ final class WeightStorage: @unchecked Sendable {
         return buffer
     }
 
-    /// Bytes of decoded buffers.
     deinit {
         for buffer in buffers { buffer.deallocate() }
     }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import Swiftlet
+
+/// `swiftlet bench --json`: one object per line with the documented keys, for batching,
+/// speculation and shared prefixes.
+@Suite("Bench command")
+struct BenchCommandTests {
+    static func lines(_ arguments: [String]) throws -> [[String: Any]] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-bench-\(getpid())-\(arguments.count)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("m.gguf").path
+        _ = FileManager.default.createFile(atPath: model, contents: Data(TestModels.tiny()))
+        let run = try runSwiftlet(["bench", "--model", model, "--threads", "2", "--json"] + arguments)
+        #expect(run.status == 0, "\(run.stderr)")
+        return try run.stdout.split(separator: "\n").map {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any]
+        }
+    }
+
+    @Test func batchingRowsHaveTheDocumentedKeys() throws {
+        let rows = try Self.lines(["--concurrency", "1,4", "--prompt-length", "8", "--gen-length", "6"])
+        #expect(rows.count == 4)
+        #expect(rows.map { $0["mode"] as? String } == ["batched", "sequential", "batched", "sequential"])
+        for key in ["concurrency", "mode", "requests", "prompt_length", "gen_length", "total_tokens_per_second",
+                    "generated_tokens_per_second", "request_tokens_per_second_p50", "ttft_ms_p50", "ttft_ms_p99",
+                    "itl_ms_p50", "itl_ms_p99", "peak_kv_blocks"] {
+            #expect(rows.allSatisfy { $0[key] != nil }, "missing \(key)")
+        }
+        #expect(rows[2]["requests"] as? Int == 4)
+        #expect((rows[3]["batched_over_sequential"] as? Double ?? 0) > 0)
+    }
+
+    @Test func speculativeRowsCompareWithPlain() throws {
+        let rows = try Self.lines(["--draft", "ngram", "--draft-tokens", "2", "--concurrency", "1", "--gen-length", "8", "--prompt-length", "6"])
+        // Two temperatures x (plain, K=2, adaptive up to 2).
+        #expect(rows.count == 6)
+        #expect(Set(rows.compactMap { $0["mode"] as? String }) == ["plain", "speculative"])
+        for key in ["mode", "draft_tokens", "temperature", "concurrency", "generated_tokens_per_second",
+                    "acceptance_rate", "mean_tokens_per_target_step"] {
+            #expect(rows.allSatisfy { $0[key] != nil }, "missing \(key)")
+        }
+    }
+
+    @Test func sharedPrefixRowsAreColdAndWarmWithTheCacheOnAndOff() throws {
+        let rows = try Self.lines(["--shared-prefix-tokens", "40", "--prompt-length", "4", "--gen-length", "2", "--concurrency", "4"])
+        #expect(rows.count == 4)
+        let states = rows.map { "\($0["prefix_state"] ?? "")/\($0["prefix_cache"] ?? "")" }
+        #expect(Set(states) == ["cold/on", "warm/on", "cold/off", "warm/off"])
+        let warmOn = try #require(rows.first { $0["prefix_state"] as? String == "warm" && $0["prefix_cache"] as? String == "on" })
+        #expect((warmOn["prefix_hit_rate"] as? Double ?? 0) > 0)
+        let coldOff = try #require(rows.first { $0["prefix_state"] as? String == "cold" && $0["prefix_cache"] as? String == "off" })
+        #expect(coldOff["prefix_hit_rate"] as? Double == 0)
+    }
+}
