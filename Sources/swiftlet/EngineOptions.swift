@@ -22,6 +22,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("kv-cache-mb"), help: "Memory for the KV cache, in MiB.")
     var kvCacheMB: Int = 512
 
+    @Option(name: .customLong("kv-cache-type"), help: "Number format of the KV cache: f32 (exact) or f16 (half the memory, llama.cpp's default).")
+    var kvCacheType: String = "f32"
+
     @Option(name: .long, help: "Longest sequence, prompt plus generated (default: the model's context length).")
     var context: Int?
 
@@ -37,6 +40,7 @@ struct EngineOptions: ParsableArguments {
     func validate() throws {
         if let draft, draft != "model" && draft != "ngram" { throw ValidationError("--draft must be model or ngram") }
         if draft == "model" && draftModel == nil { throw ValidationError("--draft model needs --draft-model PATH") }
+        guard KVCacheType(rawValue: kvCacheType) != nil else { throw ValidationError("--kv-cache-type must be f32 or f16") }
         guard prefixCache == "on" || prefixCache == "off" else { throw ValidationError("--prefix-cache must be on or off") }
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
         guard (1...65536).contains(maxBatchTokens) else { throw ValidationError("--max-batch-tokens must be between 1 and 65536") }
@@ -65,7 +69,7 @@ struct EngineOptions: ParsableArguments {
 
     var engineConfiguration: EngineConfiguration {
         EngineConfiguration(threadCount: threads, maxBatchTokens: maxBatchTokens, maxSequences: maxSequences,
-                            kvCacheMegabytes: kvCacheMB, maxContext: context, prefixCaching: prefixCache == "on")
+                            kvCacheMegabytes: kvCacheMB, kvCacheType: KVCacheType(rawValue: kvCacheType) ?? .f32, maxContext: context, prefixCaching: prefixCache == "on")
     }
 
     /// The drafter the options ask for, loading the draft model.

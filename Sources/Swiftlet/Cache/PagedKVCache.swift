@@ -1,45 +1,64 @@
+/// The number format of the KV cache.
+public enum KVCacheType: String, Sendable, CaseIterable {
+    /// 32-bit floats: keys and values exactly as computed.
+    case f32
+    /// 16-bit floats, rounded once when stored: half the memory and the bandwidth of
+    /// attention (llama.cpp's default). Logits differ from `f32` by the rounding only.
+    case f16
+
+    /// Bytes per cached number.
+    public var byteCount: Int { self == .f32 ? 4 : 2 }
+}
+
 /// Keys and values of every sequence, in fixed-size blocks of one preallocated pool.
 ///
-/// Block `b` of layer `l` holds `blockSize` token slots of `kvDimension` keys (and values):
-/// storage is `(layer, block, slot, kvDimension)`. Which blocks belong to which sequence is
-/// the caller's business (a block table per sequence, handed to each forward step);
-/// `blocks` hands out and takes back block ids.
+/// Block `b` of layer `l` holds `blockSize` token slots for each KV head, head-major, so
+/// attention for one head reads each block as one contiguous run of numbers. Keys are stored
+/// transposed within the block, `(headDimension, slot)`, so sixteen slots' scores come out of
+/// one vector of multiply-adds with no horizontal sums; values are `(slot, headDimension)`,
+/// the order the weighted sum reads them. Which blocks
+/// belong to which sequence is the caller's business (a block table per sequence, handed to
+/// each forward step); `blocks` hands out and takes back block ids.
 public final class PagedKVCache: @unchecked Sendable {
     public let blockSize: Int
     public let blockCount: Int
     public let layerCount: Int
-    public let kvDimension: Int
+    public let kvHeadCount: Int
+    public let headDimension: Int
+    public let type: KVCacheType
     /// Allocation, ref counts and prefix keys of the blocks.
     public let blocks: BlockPool
 
-    /// `(layer, block, slot, kvDimension)`
-    let keys: UnsafeMutablePointer<Float>
-    /// `(layer, block, slot, kvDimension)`
-    let values: UnsafeMutablePointer<Float>
+    /// `(layer, block, kvHead, headDimension, slot)` of `type`
+    let keys: UnsafeMutableRawPointer
+    /// `(layer, block, kvHead, slot, headDimension)` of `type`
+    let values: UnsafeMutableRawPointer
 
     /// Bytes one cached token takes over all layers (keys and values).
-    public static func bytesPerToken(_ configuration: ModelConfiguration) -> Int {
-        2 * configuration.layerCount * configuration.kvDimension * MemoryLayout<Float>.size
+    public static func bytesPerToken(_ configuration: ModelConfiguration, type: KVCacheType = .f32) -> Int {
+        2 * configuration.layerCount * configuration.kvDimension * type.byteCount
     }
 
     /// A cache of `blockCount` blocks of `blockSize` tokens for `configuration`.
-    public init(configuration: ModelConfiguration, blockSize: Int = 16, blockCount: Int) {
+    public init(configuration: ModelConfiguration, blockSize: Int = 16, blockCount: Int, type: KVCacheType = .f32) {
         precondition(blockSize > 0 && blockCount > 0, "KV cache needs at least one block of one token")
         self.blockSize = blockSize
         self.blockCount = blockCount
+        self.type = type
         layerCount = configuration.layerCount
-        kvDimension = configuration.kvDimension
-        let count = layerCount * blockCount * blockSize * kvDimension
+        kvHeadCount = configuration.kvHeadCount
+        headDimension = configuration.headDimension
+        let count = layerCount * blockCount * blockSize * configuration.kvDimension
         // calloc: pages are only backed by memory once written.
-        keys = calloc(count, MemoryLayout<Float>.size)!.bindMemory(to: Float.self, capacity: count)
-        values = calloc(count, MemoryLayout<Float>.size)!.bindMemory(to: Float.self, capacity: count)
+        keys = calloc(count, type.byteCount)!
+        values = calloc(count, type.byteCount)!
         blocks = BlockPool(blockCount: blockCount)
     }
 
     /// A cache sized to `megabytes` of memory (at least one block).
-    public convenience init(configuration: ModelConfiguration, blockSize: Int = 16, megabytes: Int) {
-        let perBlock = Self.bytesPerToken(configuration) * blockSize
-        self.init(configuration: configuration, blockSize: blockSize, blockCount: max(1, megabytes * 1_048_576 / perBlock))
+    public convenience init(configuration: ModelConfiguration, blockSize: Int = 16, megabytes: Int, type: KVCacheType = .f32) {
+        let perBlock = Self.bytesPerToken(configuration, type: type) * blockSize
+        self.init(configuration: configuration, blockSize: blockSize, blockCount: max(1, megabytes * 1_048_576 / perBlock), type: type)
     }
 
     deinit {
@@ -50,16 +69,43 @@ public final class PagedKVCache: @unchecked Sendable {
     /// Tokens the cache holds when full.
     public var tokenCapacity: Int { blockCount * blockSize }
 
-    /// Start of the key vector of `slot` in `block` of `layer`.
+    /// Element offset of the start of `kvHead`'s part of `block` in `layer`.
     @inline(__always)
-    func keyPointer(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float> {
-        keys + ((layer * blockCount + block) * blockSize + slot) * kvDimension
+    func offset(layer: Int, block: Int, kvHead: Int) -> Int {
+        ((layer * blockCount + block) * kvHeadCount + kvHead) * blockSize * headDimension
     }
 
-    /// Start of the value vector of `slot` in `block` of `layer`.
+    /// Keys of `kvHead` in `block` of `layer`: `(headDimension, blockSize)` of `Element`.
     @inline(__always)
-    func valuePointer(layer: Int, block: Int, slot: Int) -> UnsafeMutablePointer<Float> {
-        values + ((layer * blockCount + block) * blockSize + slot) * kvDimension
+    func keys<Element: CacheElement>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
+        keys.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
+    }
+
+    /// Values of `kvHead` in `block` of `layer`: `(blockSize, headDimension)` of `Element`.
+    @inline(__always)
+    func values<Element: CacheElement>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
+        values.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
+    }
+
+    /// Stores one token's keys and values, `(kvDimension)` floats each, at `slot` of `block`.
+    public func store(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int) {
+        switch type {
+        case .f32: store(k, v, layer: layer, block: block, slot: slot, as: Float.self)
+        case .f16: store(k, v, layer: layer, block: block, slot: slot, as: Float16.self)
+        }
+    }
+
+    private func store<Element: CacheElement>(_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int,
+                                              as _: Element.Type) {
+        for head in 0..<kvHeadCount {
+            let at = offset(layer: layer, block: block, kvHead: head)
+            let headKeys = keys.assumingMemoryBound(to: Element.self) + at + slot  // column `slot` of (headDimension, blockSize)
+            for d in 0..<headDimension {
+                Element.store(k + head * headDimension + d, into: headKeys + d * blockSize, count: 1)
+            }
+            Element.store(v + head * headDimension, into: values.assumingMemoryBound(to: Element.self) + at + slot * headDimension,
+                          count: headDimension)
+        }
     }
 
     /// Blocks needed to hold `tokens` tokens.

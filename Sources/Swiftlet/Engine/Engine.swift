@@ -69,10 +69,11 @@ public final class Engine: @unchecked Sendable {
         transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
                                   maxContext: maxContext, threadCount: configuration.threadCount)
         if let blocks = configuration.kvCacheBlocks {
-            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks)
+            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks,
+                                 type: configuration.kvCacheType)
         } else {
             cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
-                                 megabytes: configuration.kvCacheMegabytes)
+                                 megabytes: configuration.kvCacheMegabytes, type: configuration.kvCacheType)
         }
         switch drafting {
         case .model(let draftModel):

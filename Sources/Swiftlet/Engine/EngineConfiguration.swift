@@ -12,6 +12,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var kvCacheBlocks: Int?
     /// Tokens per KV block.
     public var blockSize: Int
+    /// Number format of cached keys and values (`f16` halves the cache's memory and the
+    /// bytes attention reads; `f32` keeps them exact).
+    public var kvCacheType: KVCacheType
     /// Longest sequence (prompt plus generated); nil = the model's context length.
     public var maxContext: Int?
     /// Share KV blocks between requests with a common prefix.
@@ -23,7 +26,7 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var adaptiveDraftLength: Bool
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
-                kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, maxContext: Int? = nil,
+                kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,
                 prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true) {
         self.maxDraftTokens = maxDraftTokens
         self.adaptiveDraftLength = adaptiveDraftLength
@@ -34,6 +37,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.maxSequences = maxSequences
         self.kvCacheMegabytes = kvCacheMegabytes
         self.blockSize = blockSize
+        self.kvCacheType = kvCacheType
         self.maxContext = maxContext
     }
 

@@ -31,7 +31,7 @@ public final class Transformer: @unchecked Sendable {
     private let attention: UnsafeMutablePointer<Float> // (T, queryDim) attention output
     private let hb: UnsafeMutablePointer<Float>       // (T, hidden) gate, then SwiGLU output
     private let hb2: UnsafeMutablePointer<Float>      // (T, hidden) up
-    private let scores: UnsafeMutablePointer<Float>   // (threads, maxContext) attention weights
+    private let attentionKernel: PagedAttention       // attention with its own scratch
     private let ropeCos: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
     private let ropeSin: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
     private let logitInput: UnsafeMutablePointer<Float> // (T, dim) normed rows that want logits
@@ -76,7 +76,7 @@ public final class Transformer: @unchecked Sendable {
         attention = buffer(t * c.queryDimension)
         hb = buffer(t * c.hiddenDimension)
         hb2 = buffer(t * c.hiddenDimension)
-        scores = buffer(pool.threadCount * self.maxContext)
+        attentionKernel = PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount)
         ropeCos = buffer(self.maxContext * c.headDimension / 2)
         ropeSin = buffer(self.maxContext * c.headDimension / 2)
         logitInput = buffer(t * c.dimension)
@@ -129,7 +129,7 @@ public final class Transformer: @unchecked Sendable {
                 project(xb, layer.value, into: v, rows: n, thread: thread)
             }
             storeKeysAndValues(batch, layer: layerIndex, cache: cache)
-            attend(batch, layer: layerIndex, cache: cache)
+            attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention, pool: pool)
             pool.run { thread in project(attention, layer.output, into: xb2, rows: n, thread: thread) }
             VectorOps.add(xb2, to: x, count: n * dim)
 
@@ -196,55 +196,7 @@ public final class Transformer: @unchecked Sendable {
                 precondition(tableIndex < Int(offsets[sequence + 1]), "block table too short for position \(position)")
                 let block = Int(blockIDs[tableIndex])
                 let slot = position % cache.blockSize
-                cache.keyPointer(layer: layer, block: block, slot: slot).update(from: k + t * kvDim, count: kvDim)
-                cache.valuePointer(layer: layer, block: block, slot: slot).update(from: v + t * kvDim, count: kvDim)
-            }
-        }}}}
-    }
-
-    /// Causal attention of every (token, head) over its sequence's cached positions.
-    private func attend(_ batch: TokenBatch, layer: Int, cache: PagedKVCache) {
-        let c = configuration
-        let hd = c.headDimension, qDim = c.queryDimension, group = c.groupSize
-        let scale = 1 / Float(hd).squareRoot()
-        let blockSize = cache.blockSize
-        let n = batch.tokenCount
-        batch.positions.withUnsafeBufferPointer { positions in
-        batch.sequences.withUnsafeBufferPointer { sequences in
-        batch.blockIDs.withUnsafeBufferPointer { blockIDs in
-        batch.tableOffsets.withUnsafeBufferPointer { offsets in
-            pool.run { thread in
-                let weightsRow = scores + thread * maxContext
-                // Round robin: a (token, head) costs in proportion to its position, so
-                // contiguous ranges would leave one thread with the long contexts.
-                for item in stride(from: thread, to: n * c.headCount, by: pool.threadCount) {
-                    let t = item / c.headCount, head = item % c.headCount
-                    let kvHead = head / group
-                    let length = Int(positions[t]) + 1
-                    let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[t])])
-                    let query = UnsafePointer(q + t * qDim + head * hd)
-                    var position = 0
-                    while position < length {
-                        let block = Int(table[position / blockSize])
-                        let keys = cache.keyPointer(layer: layer, block: block, slot: 0) + kvHead * hd
-                        let end = min(length, position + blockSize)
-                        VectorOps.dots(query, rows: keys, stride: cache.kvDimension, rowCount: end - position,
-                                       dimension: hd, scale: scale, into: weightsRow + position)
-                        position = end
-                    }
-                    VectorOps.softmax(weightsRow, count: length)
-                    let out = attention + t * qDim + head * hd
-                    out.update(repeating: 0, count: hd)
-                    position = 0
-                    while position < length {
-                        let block = Int(table[position / blockSize])
-                        let values = cache.valuePointer(layer: layer, block: block, slot: 0) + kvHead * hd
-                        let end = min(length, position + blockSize)
-                        VectorOps.weightedSum(values, stride: cache.kvDimension, weights: weightsRow + position,
-                                              rowCount: end - position, dimension: hd, into: out)
-                        position = end
-                    }
-                }
+                cache.store(keys: k + t * kvDim, values: v + t * kvDim, layer: layer, block: block, slot: slot)
             }
         }}}}
     }

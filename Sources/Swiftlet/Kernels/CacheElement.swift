@@ -1,0 +1,51 @@
+/// A number format the KV cache can hold: 32-bit floats (exact) or 16-bit floats (half the
+/// memory and bandwidth, llama.cpp's default cache type). Kernels read sixteen elements at
+/// a time as `SIMD16<Float>` and compute in `Float` either way.
+public protocol CacheElement {
+    /// Sixteen elements from `p`, widened to floats.
+    static func load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
+    /// One element, widened.
+    static func float(_ p: UnsafePointer<Self>, _ index: Int) -> Float
+    /// Stores `count` floats from `source` into `destination`, rounding to this format.
+    static func store(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Self>, count: Int)
+}
+
+extension Float: CacheElement {
+    @_transparent
+    public static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @_transparent
+    public static func float(_ p: UnsafePointer<Float>, _ index: Int) -> Float { p[index] }
+
+    @inline(__always)
+    public static func store(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        destination.update(from: source, count: count)
+    }
+}
+
+extension Float16: CacheElement {
+    @_transparent
+    public static func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
+        SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
+    }
+
+    @_transparent
+    public static func float(_ p: UnsafePointer<Float16>, _ index: Int) -> Float { Float(p[index]) }
+
+    @inline(__always)
+    public static func store(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float16>, count: Int) {
+        let c16 = count & ~15
+        var i = 0
+        while i < c16 {
+            let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: SIMD16<Float16>(v), as: SIMD16<Float16>.self)
+            i += 16
+        }
+        while i < count {
+            destination[i] = Float16(source[i])
+            i += 1
+        }
+    }
+}

@@ -1,0 +1,226 @@
+/// Causal grouped-query attention of one step's queries over a paged KV cache.
+///
+/// The work is split into items of (query tile, KV head). A tile is up to `tileRows / group`
+/// consecutive tokens of one sequence in the batch (a prompt chunk, or the k+1 tokens a
+/// speculative step verifies); all of its query heads that share the KV head go over each
+/// cached block together, so a block of keys or values is read from memory once per tile
+/// instead of once per token and head. Items go round robin to the threads: an item costs in
+/// proportion to its context length, so contiguous ranges would leave one thread the long ones.
+///
+/// Every (token, head) is computed with the same arithmetic whatever its tile and batch: its
+/// scores block by block in position order (`VectorOps.dots`), a softmax over its own length,
+/// then its weighted sum of values block by block. Tiling never changes a number.
+public final class PagedAttention: @unchecked Sendable {
+    public let configuration: ModelConfiguration
+    /// Longest sequence it attends over.
+    public let maxContext: Int
+    /// Most tokens in one call.
+    public let maxBatchTokens: Int
+    /// Most (token, head) query rows one item handles at once.
+    static let tileRows = 16
+    /// `(T + 1)` first batch index of each tile, then the token count.
+    private let tileStarts: UnsafeMutablePointer<Int32>
+    /// `(threads, tileRows, maxContext)` attention weights of the item a thread works on.
+    private let scores: UnsafeMutablePointer<Float>
+
+    /// Scratch for up to `maxBatchTokens` tokens per call, sequences up to `maxContext`
+    /// positions, and `threadCount` threads.
+    public init(configuration: ModelConfiguration, maxBatchTokens: Int, maxContext: Int, threadCount: Int) {
+        self.configuration = configuration
+        self.maxContext = maxContext
+        self.maxBatchTokens = maxBatchTokens
+        tileStarts = .allocate(capacity: maxBatchTokens + 1)
+        let count = threadCount * Self.tileRows * maxContext
+        scores = .allocate(capacity: count)
+        scores.initialize(repeating: 0, count: count)
+    }
+
+    deinit {
+        tileStarts.deallocate()
+        scores.deallocate()
+    }
+
+    /// Tokens of one sequence per tile.
+    var tileTokens: Int { max(1, Self.tileRows / configuration.groupSize) }
+
+    /// Writes `(T, queryDim)` attention outputs for the `(T, queryDim)` roped queries of
+    /// `batch`, whose keys and values are already in `cache` at `layer`.
+    /// The pool must have at most the `threadCount` threads given at creation; positions
+    /// must be below `maxContext` and the batch at most `maxBatchTokens` tokens.
+    public func run(_ batch: TokenBatch, layer: Int, cache: PagedKVCache, queries: UnsafePointer<Float>,
+                    into output: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+        precondition(batch.tokenCount <= maxBatchTokens, "attention batch of \(batch.tokenCount) tokens (capacity \(maxBatchTokens))")
+        switch cache.type {
+        case .f32: run(batch, layer: layer, cache: cache, queries: queries, into: output, pool: pool, as: Float.self)
+        case .f16: run(batch, layer: layer, cache: cache, queries: queries, into: output, pool: pool, as: Float16.self)
+        }
+    }
+
+    private func run<Element: CacheElement>(_ batch: TokenBatch, layer: Int, cache: PagedKVCache, queries q: UnsafePointer<Float>,
+                                            into output: UnsafeMutablePointer<Float>, pool: ThreadPool, as _: Element.Type) {
+        let c = configuration
+        let hd = c.headDimension, qDim = c.queryDimension, group = c.groupSize, kvHeads = c.kvHeadCount
+        let scale = 1 / Float(hd).squareRoot()
+        let blockSize = cache.blockSize, maxContext = maxContext
+        let n = batch.tokenCount, tileTokens = tileTokens
+        let tileStarts = tileStarts, scores = scores
+        batch.positions.withUnsafeBufferPointer { positions in
+        batch.sequences.withUnsafeBufferPointer { sequences in
+        batch.blockIDs.withUnsafeBufferPointer { blockIDs in
+        batch.tableOffsets.withUnsafeBufferPointer { offsets in
+            var tileCount = 0, t = 0
+            while t < n {
+                tileStarts[tileCount] = Int32(t)
+                var end = t + 1
+                while end < n && end - t < tileTokens && sequences[end] == sequences[t] { end += 1 }
+                tileCount += 1
+                t = end
+            }
+            tileStarts[tileCount] = Int32(n)
+
+            pool.run { thread in
+                let rowScores = scores + thread * Self.tileRows * maxContext  // (tileRows, maxContext)
+                for item in stride(from: thread, to: tileCount * kvHeads, by: pool.threadCount) {
+                    let tile = item / kvHeads, kvHead = item % kvHeads
+                    let first = Int(tileStarts[tile]), end = Int(tileStarts[tile + 1])
+                    let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[first])])
+                    var longest = 0
+                    for t in first..<end { longest = max(longest, Int(positions[t]) + 1) }
+
+                    let blockBytes = blockSize * hd * MemoryLayout<Element>.stride
+                    var start = 0
+                    while start < longest {
+                        let keys = cache.keys(layer: layer, block: Int(table[start / blockSize]), kvHead: kvHead, as: Element.self)
+                        // The next block is elsewhere in the pool, where the hardware prefetchers don't look.
+                        let next = start + blockSize < longest
+                            ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: kvHead, as: Element.self)
+                            : cache.values(layer: layer, block: Int(table[0]), kvHead: kvHead, as: Element.self)
+                        Memory.prefetch(next, bytes: blockBytes)
+                        for t in first..<end {
+                            let rows = min(blockSize, Int(positions[t]) + 1 - start)
+                            if rows <= 0 { continue }
+                            for g in 0..<group {
+                                Self.scores(q + t * qDim + (kvHead * group + g) * hd, keys: keys, blockSize: blockSize, rows: rows,
+                                            headDimension: hd, scale: scale, into: rowScores + ((t - first) * group + g) * maxContext + start)
+                            }
+                        }
+                        start += blockSize
+                    }
+
+                    for t in first..<end {
+                        for g in 0..<group {
+                            VectorOps.softmax(rowScores + ((t - first) * group + g) * maxContext, count: Int(positions[t]) + 1)
+                            (output + t * qDim + (kvHead * group + g) * hd).update(repeating: 0, count: hd)
+                        }
+                    }
+
+                    start = 0
+                    while start < longest {
+                        let values = cache.values(layer: layer, block: Int(table[start / blockSize]), kvHead: kvHead, as: Element.self)
+                        if start + blockSize < longest {
+                            Memory.prefetch(cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: kvHead, as: Element.self),
+                                            bytes: blockBytes)
+                        }
+                        for t in first..<end {
+                            let rows = min(blockSize, Int(positions[t]) + 1 - start)
+                            if rows <= 0 { continue }
+                            for g in 0..<group {
+                                Self.accumulate(values, weights: rowScores + ((t - first) * group + g) * maxContext + start, rows: rows,
+                                                headDimension: hd, into: output + t * qDim + (kvHead * group + g) * hd)
+                            }
+                        }
+                        start += blockSize
+                    }
+                }
+            }
+        }}}}
+    }
+
+    /// `out[r] = scale · Σ_d q[d] · keys[d][r]` for the first `rows` slots of one block's keys,
+    /// `(headDimension, blockSize)`. Sixteen slots per vector, four partial sums over `d`
+    /// (d mod 4) added pairwise at the end; no horizontal sums.
+    @inline(__always)
+    static func scores<Element: CacheElement>(_ q: UnsafePointer<Float>, keys: UnsafePointer<Element>, blockSize: Int, rows: Int,
+                                              headDimension hd: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
+        var c = 0
+        while c < rows {
+            let lanes = min(16, rows - c)
+            if blockSize % 16 == 0 {
+                var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                var column = keys + c
+                var d = 0
+                while d + 4 <= hd {
+                    a0.addProduct(SIMD16(repeating: q[d]), Element.load16(column))
+                    a1.addProduct(SIMD16(repeating: q[d + 1]), Element.load16(column + blockSize))
+                    a2.addProduct(SIMD16(repeating: q[d + 2]), Element.load16(column + 2 * blockSize))
+                    a3.addProduct(SIMD16(repeating: q[d + 3]), Element.load16(column + 3 * blockSize))
+                    column += 4 * blockSize
+                    d += 4
+                }
+                while d < hd {
+                    a0.addProduct(SIMD16(repeating: q[d]), Element.load16(column))
+                    column += blockSize
+                    d += 1
+                }
+                let sums = ((a0 + a1) + (a2 + a3)) * SIMD16(repeating: scale)
+                if lanes == 16 {
+                    UnsafeMutableRawPointer(out + c).storeBytes(of: sums, as: SIMD16<Float>.self)
+                } else {
+                    for i in 0..<lanes { out[c + i] = sums[i] }
+                }
+            } else {
+                // Blocks of other sizes: the same sums one slot at a time.
+                for r in c..<(c + lanes) {
+                    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+                    var d = 0
+                    while d + 4 <= hd {
+                        s0.addProduct(q[d], Element.float(keys, d * blockSize + r))
+                        s1.addProduct(q[d + 1], Element.float(keys, (d + 1) * blockSize + r))
+                        s2.addProduct(q[d + 2], Element.float(keys, (d + 2) * blockSize + r))
+                        s3.addProduct(q[d + 3], Element.float(keys, (d + 3) * blockSize + r))
+                        d += 4
+                    }
+                    while d < hd {
+                        s0.addProduct(q[d], Element.float(keys, d * blockSize + r))
+                        d += 1
+                    }
+                    out[r] = ((s0 + s1) + (s2 + s3)) * scale
+                }
+            }
+            c += 16
+        }
+    }
+
+    /// `out += Σ_r weights[r] · values[r]` over the first `rows` slots of one block's values,
+    /// `(blockSize, headDimension)`: sixteen dimensions per vector, even and odd slots in
+    /// two partial sums added at the end.
+    @inline(__always)
+    static func accumulate<Element: CacheElement>(_ values: UnsafePointer<Element>, weights: UnsafePointer<Float>, rows: Int,
+                                                  headDimension hd: Int, into out: UnsafeMutablePointer<Float>) {
+        var c = 0
+        while c + 16 <= hd {
+            var even = UnsafeRawPointer(out + c).loadUnaligned(as: SIMD16<Float>.self), odd = SIMD16<Float>()
+            var r = 0
+            while r + 2 <= rows {
+                even.addProduct(SIMD16(repeating: weights[r]), Element.load16(values + r * hd + c))
+                odd.addProduct(SIMD16(repeating: weights[r + 1]), Element.load16(values + (r + 1) * hd + c))
+                r += 2
+            }
+            if r < rows { even.addProduct(SIMD16(repeating: weights[r]), Element.load16(values + r * hd + c)) }
+            UnsafeMutableRawPointer(out + c).storeBytes(of: even + odd, as: SIMD16<Float>.self)
+            c += 16
+        }
+        while c < hd {
+            var even = out[c], odd: Float = 0
+            var r = 0
+            while r + 2 <= rows {
+                even.addProduct(weights[r], Element.float(values, r * hd + c))
+                odd.addProduct(weights[r + 1], Element.float(values, (r + 1) * hd + c))
+                r += 2
+            }
+            if r < rows { even.addProduct(weights[r], Element.float(values, r * hd + c)) }
+            out[c] = even + odd
+            c += 1
+        }
+    }
+}
