@@ -84,7 +84,7 @@ def batched(args):
              "-c", str(max(levels) * (args.prompt + args.gen) + 256), "-b", "2048", "-ub", "512",
              "-npp", str(args.prompt), "-ntg", str(args.gen), "-npl", ",".join(map(str, levels)), "--output-format", "jsonl"]
     ours = [SWIFTLET, "bench", "--model", args.model, "--threads", str(args.threads), "--prompt-length", str(args.prompt),
-            "--gen-length", str(args.gen), "--concurrency", ",".join(map(str, levels)), "--json"]
+            "--gen-length", str(args.gen), "--concurrency", ",".join(map(str, levels)), "--kv-cache-type", args.kv_cache_type, "--json"]
     llama_rows = {}
     for line in run(llama).splitlines():
         if line.startswith("{"):
@@ -176,7 +176,8 @@ def prefix(args):
         process.terminate()
         process.wait()
     ours = [SWIFTLET, "bench", "--model", args.model, "--threads", str(args.threads), "--shared-prefix-tokens", str(args.prefix),
-            "--prompt-length", str(args.suffix), "--gen-length", "1", "--concurrency", str(args.requests), "--json"]
+            "--prompt-length", str(args.suffix), "--gen-length", "1", "--concurrency", str(args.requests),
+            "--kv-cache-type", args.kv_cache_type, "--json"]
     ours_rows = {(r["prefix_state"], r["prefix_cache"]): r for r in map(json.loads, run(ours).splitlines())}
     warm_peer = statistics.median(warm)
     rows = [
@@ -208,6 +209,8 @@ def main():
         p.add_argument("--prefix", type=int, default=900)
         p.add_argument("--suffix", type=int, default=16)
         p.add_argument("--requests", type=int, default=8)
+        p.add_argument("--kv-cache-type", default="f16", choices=["f16", "f32"],
+                       help="Swiftlet's KV cache type (llama.cpp's default is f16)")
     args = parser.parse_args()
     args.model = os.path.abspath(args.model)
     if args.draft:

@@ -69,6 +69,8 @@ struct CommandLineTests {
             (["generate", "--model", good, "--prompt", "a", "--prompt-tokens", "1"], "exactly one"),
             (["generate", "--model", good, "--prompt", "a", "--top-p", "2"], "top"),
             (["generate", "--model", good, "--prompt", "a", "--threads", "0"], "--threads"),
+            (["generate", "--model", good, "--prompt", "a", "--kv-cache-type", "q4"], "--kv-cache-type"),
+            (["bench-kernels", "--attention", "--heads", "5x2x8"], "--heads"),
             (["generate", "--model", good, "--prompt", "a", "--bogus-flag"], "bogus"),
             (["inspect", "--model", corrupt], "past the end"),
         ]

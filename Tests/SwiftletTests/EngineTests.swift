@@ -3,8 +3,9 @@ import Testing
 @testable import Swiftlet
 
 /// Runs requests one at a time through a fresh engine: the reference outputs.
-func soloOutputs(_ model: LoadedModel, prompts: [[Int32]], maxTokens: [Int]) async throws -> [[Int32]] {
-    let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, maxBatchTokens: 64, maxSequences: 1, kvCacheBlocks: 64))
+func soloOutputs(_ model: LoadedModel, prompts: [[Int32]], maxTokens: [Int], kvCacheType: KVCacheType = .f32) async throws -> [[Int32]] {
+    let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, maxBatchTokens: 64, maxSequences: 1, kvCacheBlocks: 64,
+                                                                             kvCacheType: kvCacheType))
     defer { engine.shutdown() }
     var outputs: [[Int32]] = []
     for (prompt, count) in zip(prompts, maxTokens) {

@@ -31,10 +31,10 @@ struct RealModelServingTests {
         }
     }
 
-    /// 32 mixed requests, staggered, chunked prefill, with the prefix cache on and off:
-    /// every request generates exactly its solo ids.
-    @Test(arguments: ["Models/shakespeare-target.gguf", "../shared/fixtures/models/tinygqa.gguf"])
-    func batchedAndPrefixCachedOutputsEqualSoloOutputs(file: String) async throws {
+    /// 32 mixed requests, staggered, chunked prefill, with the prefix cache on and off, and
+    /// with either KV cache type: every request generates exactly its solo ids.
+    @Test(arguments: ["Models/shakespeare-target.gguf", "../shared/fixtures/models/tinygqa.gguf"], KVCacheType.allCases)
+    func batchedAndPrefixCachedOutputsEqualSoloOutputs(file: String, kvCacheType: KVCacheType) async throws {
         let path = SharedFixtures.packageRoot.appendingPathComponent(file).standardizedFileURL.path
         guard FileManager.default.fileExists(atPath: path) else {
             #expect(file.hasPrefix("../shared"), "missing \(file)")
@@ -42,13 +42,13 @@ struct RealModelServingTests {
         }
         let model = try ModelLoader.load(path: path)
         let prompts = Self.prompts(nil, vocabulary: model.configuration.vocabularySize, count: 32, seed: 3)
-        let solo = try await soloOutputs(model, prompts: prompts, maxTokens: Array(repeating: 24, count: 32))
+        let solo = try await soloOutputs(model, prompts: prompts, maxTokens: Array(repeating: 24, count: 32), kvCacheType: kvCacheType)
         for caching in [true, false] {
             let engine = try Engine(model: model, configuration: EngineConfiguration(
-                threadCount: 2, maxBatchTokens: 48, maxSequences: 16, kvCacheBlocks: 256, prefixCaching: caching))
+                threadCount: 2, maxBatchTokens: 48, maxSequences: 16, kvCacheBlocks: 256, kvCacheType: kvCacheType, prefixCaching: caching))
             defer { engine.shutdown() }
             let batched = try await Self.runConcurrently(engine, prompts, maxTokens: 24)
-            for i in prompts.indices { #expect(batched[i] == solo[i], "\(file), cache \(caching), request \(i)") }
+            for i in prompts.indices { #expect(batched[i] == solo[i], "\(file), \(kvCacheType), cache \(caching), request \(i)") }
             if caching { #expect(engine.currentMetrics.prefixHitTokens > 0) }
         }
     }

@@ -13,13 +13,15 @@ struct ReferenceModelTests {
     ]
 
     /// Greedy decoding token by token straight on the Transformer, checking the first two
-    /// steps' logits within 1e-3 and all 32 greedy ids.
-    @Test(arguments: cases)
-    func greedyIdsAndLogitsMatch(file: String, expected name: String) throws {
+    /// steps' logits within 1e-3 and all greedy ids (an F16 KV cache: within 1e-2 and the first 32 ids).
+    @Test(arguments: cases, KVCacheType.allCases)
+    func greedyIdsAndLogitsMatch(case: (file: String, expected: String), kvCacheType: KVCacheType) throws {
+        let (file, name) = `case`
+        let tolerance = kvCacheType == .f32 ? 1e-3 : 1e-2
         let expected = try SharedFixtures.expected(name)
         let model = try ModelLoader.load(path: SharedFixtures.path("models/\(file)"))
         let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2)
-        let cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: 8)
+        let cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: 8, type: kvCacheType)
         let table = (0..<4).map { _ in cache.blocks.allocate()! }
         var batch = TokenBatch()
         var tokens = expected.prompt_ids
@@ -40,7 +42,7 @@ struct ReferenceModelTests {
                 #expect(reference.count == logits.count)
                 var worst = 0.0
                 for i in 0..<min(reference.count, logits.count) { worst = max(worst, abs(Double(logits[i]) - reference[i])) }
-                #expect(worst < 1e-3, "step \(step): max |logit - reference| = \(worst)")
+                #expect(worst < tolerance, "step \(step): max |logit - reference| = \(worst)")
             }
             let next = Int32(logits.indices.max { logits[$0] < logits[$1] }!)
             generated.append(next)
@@ -48,6 +50,12 @@ struct ReferenceModelTests {
             pending = [next]
             step += 1
         }
-        #expect(generated == expected.greedy_ids)
+        if kvCacheType == .f32 {
+            #expect(generated == expected.greedy_ids)
+        } else {
+            // Rounding keys and values may flip a near tie late in a long greedy run
+            // (stories260K's 38th token); the first 32 ids must hold.
+            #expect(generated.prefix(32) == expected.greedy_ids.prefix(32))
+        }
     }
 }
