@@ -28,7 +28,12 @@ extension Float: CacheElement {
 extension Float16: CacheElement {
     @_transparent
     public static func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
-        SIMD16<Float>(UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self))
+        // Lane by lane: the optimiser turns this into one vcvtph2ps, while the generic
+        // `SIMD16<Float>(SIMD16<Float16>)` initialiser can stay an out-of-line call.
+        let halves = UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float16>.self)
+        var floats = SIMD16<Float>()
+        for i in 0..<16 { floats[i] = Float(halves[i]) }
+        return floats
     }
 
     @_transparent
@@ -40,7 +45,9 @@ extension Float16: CacheElement {
         var i = 0
         while i < c16 {
             let v = UnsafeRawPointer(source + i).loadUnaligned(as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(destination + i).storeBytes(of: SIMD16<Float16>(v), as: SIMD16<Float16>.self)
+            var halves = SIMD16<Float16>()
+            for lane in 0..<16 { halves[lane] = Float16(v[lane]) }
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: halves, as: SIMD16<Float16>.self)
             i += 16
         }
         while i < count {

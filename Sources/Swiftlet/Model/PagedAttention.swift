@@ -1,26 +1,31 @@
 /// Causal grouped-query attention of one step's queries over a paged KV cache.
 ///
-/// The work is split into items of (query tile, KV head). A tile is up to `tileRows / group`
-/// consecutive tokens of one sequence in the batch (a prompt chunk, or the k+1 tokens a
-/// speculative step verifies); all of its query heads that share the KV head go over each
-/// cached block together, so a block of keys or values is read from memory once per tile
-/// instead of once per token and head. Items go round robin to the threads: an item costs in
-/// proportion to its context length, so contiguous ranges would leave one thread the long ones.
+/// The work is split into items of (query tile, run of KV heads). A tile is up to
+/// `tileTokens` consecutive tokens of one sequence in the batch (a prompt chunk, or the k+1
+/// tokens a speculative step verifies); all of its query heads go over each cached block
+/// together, so a block of keys or values is read from memory once per tile instead of once
+/// per token and head. An item takes several KV heads when there are enough items to keep
+/// the threads busy: a block's heads lie next to each other, so the item then reads one long
+/// sequential run per block, which the memory system streams fastest. Items go round robin
+/// to the threads: an item costs in proportion to its context length, so contiguous ranges
+/// would leave one thread the long ones.
 ///
-/// Every (token, head) is computed with the same arithmetic whatever its tile and batch: its
-/// scores block by block in position order (`VectorOps.dots`), a softmax over its own length,
-/// then its weighted sum of values block by block. Tiling never changes a number.
+/// Every (token, head) is computed with the same arithmetic whatever its tile, item and
+/// batch: its scores block by block in position order, a softmax over its own length, then
+/// its weighted sum of values block by block. Tiling never changes a number.
 public final class PagedAttention: @unchecked Sendable {
     public let configuration: ModelConfiguration
     /// Longest sequence it attends over.
     public let maxContext: Int
     /// Most tokens in one call.
     public let maxBatchTokens: Int
-    /// Most (token, head) query rows one item handles at once.
+    /// Most (token, head) query rows of one tile and KV head.
     static let tileRows = 16
+    /// Most query rows one item handles (its scores live in thread scratch).
+    let itemRows: Int
     /// `(T + 1)` first batch index of each tile, then the token count.
     private let tileStarts: UnsafeMutablePointer<Int32>
-    /// `(threads, tileRows, maxContext)` attention weights of the item a thread works on.
+    /// `(threads, itemRows, maxContext)` attention weights of the item a thread works on.
     private let scores: UnsafeMutablePointer<Float>
 
     /// Scratch for up to `maxBatchTokens` tokens per call, sequences up to `maxContext`
@@ -29,8 +34,10 @@ public final class PagedAttention: @unchecked Sendable {
         self.configuration = configuration
         self.maxContext = maxContext
         self.maxBatchTokens = maxBatchTokens
+        // Up to 64 rows (every head of a decode token in one item), fewer for long contexts.
+        itemRows = max(Self.tileRows, min(64, (1 << 20) / max(1, maxContext)))
         tileStarts = .allocate(capacity: maxBatchTokens + 1)
-        let count = threadCount * Self.tileRows * maxContext
+        let count = threadCount * itemRows * maxContext
         scores = .allocate(capacity: count)
         scores.initialize(repeating: 0, count: count)
     }
@@ -61,72 +68,93 @@ public final class PagedAttention: @unchecked Sendable {
         let c = configuration
         let hd = c.headDimension, qDim = c.queryDimension, group = c.groupSize, kvHeads = c.kvHeadCount
         let scale = 1 / Float(hd).squareRoot()
-        let blockSize = cache.blockSize, maxContext = maxContext
+        let blockSize = cache.blockSize, maxContext = maxContext, itemRows = itemRows
         let n = batch.tokenCount, tileTokens = tileTokens
         let tileStarts = tileStarts, scores = scores
         batch.positions.withUnsafeBufferPointer { positions in
         batch.sequences.withUnsafeBufferPointer { sequences in
         batch.blockIDs.withUnsafeBufferPointer { blockIDs in
         batch.tableOffsets.withUnsafeBufferPointer { offsets in
-            var tileCount = 0, t = 0
+            var tileCount = 0, t = 0, longestTile = 1
             while t < n {
                 tileStarts[tileCount] = Int32(t)
                 var end = t + 1
                 while end < n && end - t < tileTokens && sequences[end] == sequences[t] { end += 1 }
+                longestTile = max(longestTile, end - t)
                 tileCount += 1
                 t = end
             }
             tileStarts[tileCount] = Int32(n)
+            // KV heads per item: as many as the scratch rows allow while every thread still
+            // gets at least four items.
+            let byRows = max(1, itemRows / (longestTile * group))
+            let byBalance = max(1, kvHeads * tileCount / (4 * pool.threadCount))
+            let headsPerItem = min(kvHeads, byRows, byBalance)
+            let chunks = (kvHeads + headsPerItem - 1) / headsPerItem
 
             pool.run { thread in
-                let rowScores = scores + thread * Self.tileRows * maxContext  // (tileRows, maxContext)
-                for item in stride(from: thread, to: tileCount * kvHeads, by: pool.threadCount) {
-                    let tile = item / kvHeads, kvHead = item % kvHeads
+                let itemScores = scores + thread * itemRows * maxContext  // (itemRows, maxContext)
+                for item in stride(from: thread, to: tileCount * chunks, by: pool.threadCount) {
+                    let tile = item / chunks
+                    let firstHead = (item % chunks) * headsPerItem, endHead = min(kvHeads, firstHead + headsPerItem)
                     let first = Int(tileStarts[tile]), end = Int(tileStarts[tile + 1])
                     let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[first])])
                     var longest = 0
                     for t in first..<end { longest = max(longest, Int(positions[t]) + 1) }
+                    // Scores row of query head g of KV head h for token t.
+                    func row(_ t: Int, _ h: Int, _ g: Int) -> UnsafeMutablePointer<Float> {
+                        itemScores + (((t - first) * (endHead - firstHead) + (h - firstHead)) * group + g) * maxContext
+                    }
+                    // The item's part of a block is one contiguous run over its heads.
+                    let runBytes = (endHead - firstHead) * blockSize * hd * MemoryLayout<Element>.stride
 
-                    let blockBytes = blockSize * hd * MemoryLayout<Element>.stride
                     var start = 0
                     while start < longest {
-                        let keys = cache.keys(layer: layer, block: Int(table[start / blockSize]), kvHead: kvHead, as: Element.self)
+                        let block = Int(table[start / blockSize])
                         // The next block is elsewhere in the pool, where the hardware prefetchers don't look.
-                        let next = start + blockSize < longest
-                            ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: kvHead, as: Element.self)
-                            : cache.values(layer: layer, block: Int(table[0]), kvHead: kvHead, as: Element.self)
-                        Memory.prefetch(next, bytes: blockBytes)
-                        for t in first..<end {
-                            let rows = min(blockSize, Int(positions[t]) + 1 - start)
-                            if rows <= 0 { continue }
-                            for g in 0..<group {
-                                Self.scores(q + t * qDim + (kvHead * group + g) * hd, keys: keys, blockSize: blockSize, rows: rows,
-                                            headDimension: hd, scale: scale, into: rowScores + ((t - first) * group + g) * maxContext + start)
+                        Memory.prefetch(start + blockSize < longest
+                                            ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self)
+                                            : cache.values(layer: layer, block: Int(table[0]), kvHead: firstHead, as: Element.self),
+                                        bytes: runBytes)
+                        for h in firstHead..<endHead {
+                            let keys = cache.keys(layer: layer, block: block, kvHead: h, as: Element.self)
+                            for t in first..<end {
+                                let rows = min(blockSize, Int(positions[t]) + 1 - start)
+                                if rows <= 0 { continue }
+                                for g in 0..<group {
+                                    Self.scores(q + t * qDim + (h * group + g) * hd, keys: keys, blockSize: blockSize, rows: rows,
+                                                headDimension: hd, scale: scale, into: row(t, h, g) + start)
+                                }
                             }
                         }
                         start += blockSize
                     }
 
                     for t in first..<end {
-                        for g in 0..<group {
-                            VectorOps.softmax(rowScores + ((t - first) * group + g) * maxContext, count: Int(positions[t]) + 1)
-                            (output + t * qDim + (kvHead * group + g) * hd).update(repeating: 0, count: hd)
+                        for h in firstHead..<endHead {
+                            for g in 0..<group {
+                                VectorOps.softmax(row(t, h, g), count: Int(positions[t]) + 1)
+                                (output + t * qDim + (h * group + g) * hd).update(repeating: 0, count: hd)
+                            }
                         }
                     }
 
                     start = 0
                     while start < longest {
-                        let values = cache.values(layer: layer, block: Int(table[start / blockSize]), kvHead: kvHead, as: Element.self)
+                        let block = Int(table[start / blockSize])
                         if start + blockSize < longest {
-                            Memory.prefetch(cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: kvHead, as: Element.self),
-                                            bytes: blockBytes)
+                            Memory.prefetch(cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self),
+                                            bytes: runBytes)
                         }
-                        for t in first..<end {
-                            let rows = min(blockSize, Int(positions[t]) + 1 - start)
-                            if rows <= 0 { continue }
-                            for g in 0..<group {
-                                Self.accumulate(values, weights: rowScores + ((t - first) * group + g) * maxContext + start, rows: rows,
-                                                headDimension: hd, into: output + t * qDim + (kvHead * group + g) * hd)
+                        for h in firstHead..<endHead {
+                            let values = cache.values(layer: layer, block: block, kvHead: h, as: Element.self)
+                            for t in first..<end {
+                                let rows = min(blockSize, Int(positions[t]) + 1 - start)
+                                if rows <= 0 { continue }
+                                for g in 0..<group {
+                                    Self.accumulate(values, weights: row(t, h, g) + start, rows: rows,
+                                                    headDimension: hd, into: output + t * qDim + (h * group + g) * hd)
+                                }
                             }
                         }
                         start += blockSize
