@@ -78,9 +78,21 @@ public enum VectorOps {
     /// In-place softmax over `count` values; returns nothing, leaves probabilities.
     @inline(__always)
     public static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var maxValue = -Float.infinity
-        for i in 0..<count where x[i] > maxValue { maxValue = x[i] }
         let c16 = count & ~15
+        var maxima = SIMD16<Float>(repeating: -.infinity)
+        var j = 0
+        while j < c16 {
+            // Compare and blend (the generic pointwiseMax runs lane by lane).
+            let v = load(x + j)
+            maxima = maxima.replacing(with: v, where: v .> maxima)
+            j += 16
+        }
+        var maxValue = -Float.infinity  // a maximum is the same in any order
+        for lane in 0..<16 where maxima[lane] > maxValue { maxValue = maxima[lane] }
+        while j < count {
+            maxValue = max(maxValue, x[j])
+            j += 1
+        }
         let m = SIMD16<Float>(repeating: maxValue)
         var acc = SIMD16<Float>()
         var i = 0
@@ -98,7 +110,16 @@ public enum VectorOps {
             i += 1
         }
         let inverse = 1 / sum
-        for i in 0..<count { x[i] *= inverse }
+        let inverses = SIMD16<Float>(repeating: inverse)
+        i = 0
+        while i < c16 {
+            store(load(x + i) * inverses, x + i)
+            i += 16
+        }
+        while i < count {
+            x[i] *= inverse
+            i += 1
+        }
     }
 
     /// The sum of the lanes (halving reduction).

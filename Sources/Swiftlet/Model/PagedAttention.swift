@@ -101,9 +101,20 @@ public final class PagedAttention: @unchecked Sendable {
                     let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[first])])
                     var longest = 0
                     for t in first..<end { longest = max(longest, Int(positions[t]) + 1) }
-                    // Scores row of query head g of KV head h for token t.
-                    func row(_ t: Int, _ h: Int, _ g: Int) -> UnsafeMutablePointer<Float> {
-                        itemScores + (((t - first) * (endHead - firstHead) + (h - firstHead)) * group + g) * maxContext
+                    // Row u of KV head h is token first + u / group, query head h * group + u % group.
+                    let rowCount = (end - first) * group
+                    func row(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {  // its scores
+                        itemScores + ((u / group * (endHead - firstHead) + (h - firstHead)) * group + u % group) * maxContext
+                    }
+                    func query(_ u: Int, _ h: Int) -> UnsafePointer<Float> {
+                        q + (first + u / group) * qDim + (h * group + u % group) * hd
+                    }
+                    func out(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
+                        output + (first + u / group) * qDim + (h * group + u % group) * hd
+                    }
+                    // Valid slots of row u in the block starting at position `start` (causal).
+                    func rowsIn(_ start: Int, _ u: Int) -> Int {
+                        min(blockSize, Int(positions[first + u / group]) + 1 - start)
                     }
                     // The item's part of a block is one contiguous run over its heads.
                     let runBytes = (endHead - firstHead) * blockSize * hd * MemoryLayout<Element>.stride
@@ -117,25 +128,32 @@ public final class PagedAttention: @unchecked Sendable {
                                             : cache.values(layer: layer, block: Int(table[0]), kvHead: firstHead, as: Element.self),
                                         bytes: runBytes)
                         for h in firstHead..<endHead {
-                            let keys = cache.keys(layer: layer, block: block, kvHead: h, as: Element.self)
-                            for t in first..<end {
-                                let rows = min(blockSize, Int(positions[t]) + 1 - start)
-                                if rows <= 0 { continue }
-                                for g in 0..<group {
-                                    Self.scores(q + t * qDim + (h * group + g) * hd, keys: keys, blockSize: blockSize, rows: rows,
-                                                headDimension: hd, scale: scale, into: row(t, h, g) + start)
+                            let keys = UnsafePointer(cache.keys(layer: layer, block: block, kvHead: h, as: Element.self))
+                            // The (token, query head) rows of this KV head, four at a time where
+                            // they cover the same slots (every full block), sharing each key load.
+                            var u = 0
+                            while u < rowCount {
+                                let rows = rowsIn(start, u)
+                                if rows <= 0 { u += 1; continue }
+                                if u + 4 <= rowCount && rowsIn(start, u + 3) == rows {
+                                    Self.scores4(query(u, h), query(u + 1, h), query(u + 2, h), query(u + 3, h), keys: keys, blockSize: blockSize,
+                                                 rows: rows, headDimension: hd, scale: scale,
+                                                 into: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start, row(u + 3, h) + start)
+                                    u += 4
+                                } else {
+                                    Self.scores(query(u, h), keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale,
+                                                into: row(u, h) + start)
+                                    u += 1
                                 }
                             }
                         }
                         start += blockSize
                     }
 
-                    for t in first..<end {
-                        for h in firstHead..<endHead {
-                            for g in 0..<group {
-                                VectorOps.softmax(row(t, h, g), count: Int(positions[t]) + 1)
-                                (output + t * qDim + (h * group + g) * hd).update(repeating: 0, count: hd)
-                            }
+                    for h in firstHead..<endHead {
+                        for u in 0..<rowCount {
+                            VectorOps.softmax(row(u, h), count: Int(positions[first + u / group]) + 1)
+                            out(u, h).update(repeating: 0, count: hd)
                         }
                     }
 
@@ -147,13 +165,19 @@ public final class PagedAttention: @unchecked Sendable {
                                             bytes: runBytes)
                         }
                         for h in firstHead..<endHead {
-                            let values = cache.values(layer: layer, block: block, kvHead: h, as: Element.self)
-                            for t in first..<end {
-                                let rows = min(blockSize, Int(positions[t]) + 1 - start)
-                                if rows <= 0 { continue }
-                                for g in 0..<group {
-                                    Self.accumulate(values, weights: row(t, h, g) + start, rows: rows,
-                                                    headDimension: hd, into: output + t * qDim + (h * group + g) * hd)
+                            let values = UnsafePointer(cache.values(layer: layer, block: block, kvHead: h, as: Element.self))
+                            var u = 0
+                            while u < rowCount {
+                                let rows = rowsIn(start, u)
+                                if rows <= 0 { u += 1; continue }
+                                if u + 4 <= rowCount && rowsIn(start, u + 3) == rows {
+                                    Self.accumulate4(values, weights: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start,
+                                                     row(u + 3, h) + start, rows: rows, headDimension: hd,
+                                                     into: out(u, h), out(u + 1, h), out(u + 2, h), out(u + 3, h))
+                                    u += 4
+                                } else {
+                                    Self.accumulate(values, weights: row(u, h) + start, rows: rows, headDimension: hd, into: out(u, h))
+                                    u += 1
                                 }
                             }
                         }
@@ -249,6 +273,108 @@ public final class PagedAttention: @unchecked Sendable {
             if r < rows { even.addProduct(weights[r], Element.float(values, r * hd + c)) }
             out[c] = even + odd
             c += 1
+        }
+    }
+
+    /// `scores` for four queries over the same keys, each key load shared: every query's
+    /// sums are formed exactly as `scores` forms them (16 accumulators, four per query).
+    @inline(__always)
+    static func scores4<Element: CacheElement>(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+                                               _ q3: UnsafePointer<Float>, keys: UnsafePointer<Element>, blockSize: Int, rows: Int,
+                                               headDimension hd: Int, scale: Float,
+                                               into o0: UnsafeMutablePointer<Float>, _ o1: UnsafeMutablePointer<Float>,
+                                               _ o2: UnsafeMutablePointer<Float>, _ o3: UnsafeMutablePointer<Float>) {
+        guard blockSize % 16 == 0 else {
+            scores(q0, keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale, into: o0)
+            scores(q1, keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale, into: o1)
+            scores(q2, keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale, into: o2)
+            scores(q3, keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale, into: o3)
+            return
+        }
+        typealias V = SIMD16<Float>
+        var c = 0
+        while c < rows {
+            var a00 = V(), a01 = V(), a02 = V(), a03 = V(), a10 = V(), a11 = V(), a12 = V(), a13 = V()
+            var a20 = V(), a21 = V(), a22 = V(), a23 = V(), a30 = V(), a31 = V(), a32 = V(), a33 = V()
+            var column = keys + c
+            var d = 0
+            while d + 4 <= hd {
+                let k0 = Element.load16(column), k1 = Element.load16(column + blockSize)
+                let k2 = Element.load16(column + 2 * blockSize), k3 = Element.load16(column + 3 * blockSize)
+                a00.addProduct(V(repeating: q0[d]), k0); a01.addProduct(V(repeating: q0[d + 1]), k1)
+                a02.addProduct(V(repeating: q0[d + 2]), k2); a03.addProduct(V(repeating: q0[d + 3]), k3)
+                a10.addProduct(V(repeating: q1[d]), k0); a11.addProduct(V(repeating: q1[d + 1]), k1)
+                a12.addProduct(V(repeating: q1[d + 2]), k2); a13.addProduct(V(repeating: q1[d + 3]), k3)
+                a20.addProduct(V(repeating: q2[d]), k0); a21.addProduct(V(repeating: q2[d + 1]), k1)
+                a22.addProduct(V(repeating: q2[d + 2]), k2); a23.addProduct(V(repeating: q2[d + 3]), k3)
+                a30.addProduct(V(repeating: q3[d]), k0); a31.addProduct(V(repeating: q3[d + 1]), k1)
+                a32.addProduct(V(repeating: q3[d + 2]), k2); a33.addProduct(V(repeating: q3[d + 3]), k3)
+                column += 4 * blockSize
+                d += 4
+            }
+            while d < hd {
+                let k0 = Element.load16(column)
+                a00.addProduct(V(repeating: q0[d]), k0); a10.addProduct(V(repeating: q1[d]), k0)
+                a20.addProduct(V(repeating: q2[d]), k0); a30.addProduct(V(repeating: q3[d]), k0)
+                column += blockSize
+                d += 1
+            }
+            let scales = V(repeating: scale), lanes = min(16, rows - c)
+            @inline(__always) func store(_ sums: V, _ out: UnsafeMutablePointer<Float>) {
+                if lanes == 16 {
+                    UnsafeMutableRawPointer(out + c).storeBytes(of: sums, as: V.self)
+                } else {
+                    for i in 0..<lanes { out[c + i] = sums[i] }
+                }
+            }
+            store(((a00 + a01) + (a02 + a03)) * scales, o0)
+            store(((a10 + a11) + (a12 + a13)) * scales, o1)
+            store(((a20 + a21) + (a22 + a23)) * scales, o2)
+            store(((a30 + a31) + (a32 + a33)) * scales, o3)
+            c += 16
+        }
+    }
+
+    /// `accumulate` for four weight rows over the same values, each value load shared; every
+    /// output is summed exactly as `accumulate` sums it (even and odd slots apart).
+    @inline(__always)
+    static func accumulate4<Element: CacheElement>(_ values: UnsafePointer<Element>, weights w0: UnsafePointer<Float>,
+                                                   _ w1: UnsafePointer<Float>, _ w2: UnsafePointer<Float>, _ w3: UnsafePointer<Float>,
+                                                   rows: Int, headDimension hd: Int,
+                                                   into o0: UnsafeMutablePointer<Float>, _ o1: UnsafeMutablePointer<Float>,
+                                                   _ o2: UnsafeMutablePointer<Float>, _ o3: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD16<Float>
+        guard hd % 16 == 0 else {
+            accumulate(values, weights: w0, rows: rows, headDimension: hd, into: o0)
+            accumulate(values, weights: w1, rows: rows, headDimension: hd, into: o1)
+            accumulate(values, weights: w2, rows: rows, headDimension: hd, into: o2)
+            accumulate(values, weights: w3, rows: rows, headDimension: hd, into: o3)
+            return
+        }
+        @inline(__always) func load(_ p: UnsafeMutablePointer<Float>) -> V { UnsafeRawPointer(p).loadUnaligned(as: V.self) }
+        var c = 0
+        while c < hd {
+            var e0 = load(o0 + c), e1 = load(o1 + c), e2 = load(o2 + c), e3 = load(o3 + c)
+            var d0 = V(), d1 = V(), d2 = V(), d3 = V()
+            var r = 0
+            while r + 2 <= rows {
+                let even = Element.load16(values + r * hd + c), odd = Element.load16(values + (r + 1) * hd + c)
+                e0.addProduct(V(repeating: w0[r]), even); d0.addProduct(V(repeating: w0[r + 1]), odd)
+                e1.addProduct(V(repeating: w1[r]), even); d1.addProduct(V(repeating: w1[r + 1]), odd)
+                e2.addProduct(V(repeating: w2[r]), even); d2.addProduct(V(repeating: w2[r + 1]), odd)
+                e3.addProduct(V(repeating: w3[r]), even); d3.addProduct(V(repeating: w3[r + 1]), odd)
+                r += 2
+            }
+            if r < rows {
+                let even = Element.load16(values + r * hd + c)
+                e0.addProduct(V(repeating: w0[r]), even); e1.addProduct(V(repeating: w1[r]), even)
+                e2.addProduct(V(repeating: w2[r]), even); e3.addProduct(V(repeating: w3[r]), even)
+            }
+            UnsafeMutableRawPointer(o0 + c).storeBytes(of: e0 + d0, as: V.self)
+            UnsafeMutableRawPointer(o1 + c).storeBytes(of: e1 + d1, as: V.self)
+            UnsafeMutableRawPointer(o2 + c).storeBytes(of: e2 + d2, as: V.self)
+            UnsafeMutableRawPointer(o3 + c).storeBytes(of: e3 + d3, as: V.self)
+            c += 16
         }
     }
 }
