@@ -44,12 +44,7 @@ func runWithCancellations(_ engine: Engine, prompts: [[Int32]], lengths: [Int], 
 
 /// The engine's counters once it has gone idle (cancelled streams are freed at its next step).
 func idleMetrics(_ engine: Engine) async throws -> EngineMetrics {
-    var metrics = engine.currentMetrics
-    for _ in 0..<200 where metrics.kvBlocksUsed > 0 || metrics.runningRequests + metrics.waitingRequests > 0 {
-        try await Task.sleep(nanoseconds: 10_000_000)
-        metrics = engine.currentMetrics
-    }
-    return metrics
+    await engine.idleMetrics()
 }
 
 @Suite("Engine")
@@ -126,6 +121,20 @@ struct EngineTests {
         #expect(metrics.kvBlocksUsed == 0)
         #expect(metrics.runningRequests == 0 && metrics.waitingRequests == 0)
         #expect(metrics.preemptions > 0)
+    }
+
+    /// A workload's report counts the step that finished its last request, even when the
+    /// request's final event reaches the caller before the engine publishes its counters.
+    @Test func workloadReportsCountTheLastStep() async throws {
+        let model = try TestModels.load(TestModels.tiny())
+        let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, kvCacheBlocks: 64))
+        defer { engine.shutdown() }
+        let workload = Workload(prompts: [[1, 5, 6, 7]], parameters: GenerationParameters(maxTokens: 1, sampling: .greedy, ignoreEOS: true))
+        for round in 1...20 {
+            let report = try await WorkloadRunner.run(workload, on: engine, concurrency: 1)
+            #expect(report.engine.requestsFinished == round)
+            #expect(report.engine.promptTokensComputed == 4 * round)
+        }
     }
 
     @Test func badRequestsAreRejectedWithMessages() async throws {

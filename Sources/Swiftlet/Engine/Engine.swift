@@ -37,6 +37,8 @@ public final class Engine: @unchecked Sendable {
     private var stopping = false
     private var nextID = 0
     private var metricsSnapshot = EngineMetrics()
+    /// Whether `metricsSnapshot` was taken with nothing left to do since the last submit.
+    private var snapshotIsIdle = true
     private var loopFinished = false
 
     // Engine thread only.
@@ -130,6 +132,22 @@ public final class Engine: @unchecked Sendable {
         return metricsSnapshot
     }
 
+    /// The engine-wide counters once every submitted request has been handled: waits until
+    /// the engine has published a snapshot with no work left (a request's final event can
+    /// reach its caller just before the step that finished it is counted).
+    public func idleMetrics() async -> EngineMetrics {
+        while true {
+            if let snapshot = idleSnapshot() { return snapshot }
+            try? await Task.sleep(nanoseconds: 500_000)
+        }
+    }
+
+    private func idleSnapshot() -> EngineMetrics? {
+        condition.lock()
+        defer { condition.unlock() }
+        return snapshotIsIdle ? metricsSnapshot : nil
+    }
+
     /// Draft-model KV blocks in use (0 without a draft model). Read when the engine is idle.
     public var draftBlocksInUse: Int { (drafter as? DraftModelDrafter)?.cache.blocks.usedBlockCount ?? 0 }
 
@@ -191,6 +209,7 @@ public final class Engine: @unchecked Sendable {
                               vocabularySize: modelConfiguration.vocabularySize,
                               text: TextStream(tokenizer: tokenizer, stopSequences: parameters.stopSequences), emit: onEvent)
         inbox.append(request)
+        snapshotIsIdle = false
         condition.broadcast()
         return request.id
     }
@@ -406,6 +425,7 @@ public final class Engine: @unchecked Sendable {
         metrics.kvBlocksCached = cache.blocks.cachedBlockCount
         condition.lock()
         metricsSnapshot = metrics
+        snapshotIsIdle = inbox.isEmpty && !scheduler.hasWork
         condition.unlock()
     }
 }

@@ -69,6 +69,7 @@ public enum WorkloadRunner {
             }
             return collected.compactMap { $0 }
         }
-        return WorkloadReport(results: results, wallSeconds: MonotonicClock.now() - start, engine: engine.currentMetrics)
+        let wall = MonotonicClock.now() - start
+        return WorkloadReport(results: results, wallSeconds: wall, engine: await engine.idleMetrics())
     }
 }
