@@ -84,7 +84,10 @@ def batched(args):
              "-c", str(max(levels) * (args.prompt + args.gen) + 256), "-b", "2048", "-ub", "512",
              "-npp", str(args.prompt), "-ntg", str(args.gen), "-npl", ",".join(map(str, levels)), "--output-format", "jsonl"]
     ours = [SWIFTLET, "bench", "--model", args.model, "--threads", str(args.threads), "--prompt-length", str(args.prompt),
-            "--gen-length", str(args.gen), "--concurrency", ",".join(map(str, levels)), "--kv-cache-type", args.kv_cache_type, "--json"]
+            "--gen-length", str(args.gen), "--concurrency", ",".join(map(str, levels)), "--kv-cache-type", args.kv_cache_type,
+            "--repetitions", str(args.repetitions), "--json"]
+    if args.rounds > 1:
+        return batched_rounds(args, llama, ours)
     llama_rows = {}
     for line in run(llama).splitlines():
         if line.startswith("{"):
@@ -105,6 +108,27 @@ def batched(args):
     table(f"Batched generation, {os.path.basename(args.model)}, prompt {args.prompt}, {args.gen} generated, {args.threads} threads",
           ["streams", "Swiftlet decode tok/s", "Swiftlet gen tok/s (incl. prefill)", "Swiftlet one-at-a-time gen tok/s",
            "batched / sequential", "llama-batched-bench S_TG tok/s", "Swiftlet / llama.cpp (decode)", "TTFT p50 ms / ITL p50 ms", "peak RSS MB"],
+          rows, [show(llama), show(ours)])
+
+
+def batched_rounds(args, llama, ours):
+    """Batched throughput only, llama.cpp and Swiftlet alternating for several rounds: the
+    per-round ratios show how far this VM's drift moves a single comparison."""
+    ours = ours[:-1] + ["--modes", "batched", "--json"]
+    rows, ratios = [], {level: [] for level in args.concurrency}
+    for round_index in range(args.rounds):
+        peer = {json.loads(l)["pl"]: json.loads(l) for l in run(llama).splitlines() if l.startswith("{")}
+        mine = {json.loads(l)["concurrency"]: json.loads(l) for l in run(ours).splitlines()}
+        for level in args.concurrency:
+            ratio = mine[level]["decode_tokens_per_second"] / peer[level]["speed_tg"]
+            ratios[level].append(ratio)
+            rows.append([str(round_index + 1), str(level), f"{mine[level]['decode_tokens_per_second']:.1f}",
+                         f"{peer[level]['speed_tg']:.1f}", f"{ratio:.2f}x"])
+    for level in args.concurrency:
+        rows.append(["median", str(level), "", "", f"**{statistics.median(ratios[level]):.2f}x**"])
+    table(f"Batched generation, {os.path.basename(args.model)}, prompt {args.prompt}, {args.gen} generated, {args.threads} threads, "
+          f"{args.rounds} alternating rounds",
+          ["round", "streams", "Swiftlet decode tok/s", "llama-batched-bench S_TG tok/s", "Swiftlet / llama.cpp"],
           rows, [show(llama), show(ours)])
 
 
@@ -179,16 +203,22 @@ def prefix(args):
             "--prompt-length", str(args.suffix), "--gen-length", "1", "--concurrency", str(args.requests),
             "--kv-cache-type", args.kv_cache_type, "--json"]
     ours_rows = {(r["prefix_state"], r["prefix_cache"]): r for r in map(json.loads, run(ours).splitlines())}
+    # The like-for-like warm case: one request at a time, as llama-server's single slot serves them.
+    single = ours[:ours.index("--concurrency")] + ["--concurrency", "1", "--requests", str(args.requests)] + ours[ours.index("--concurrency") + 2:]
+    single_rows = {(r["prefix_state"], r["prefix_cache"]): r for r in map(json.loads, run(single).splitlines())}
     warm_peer = statistics.median(warm)
     rows = [
         ["cold (prefix never seen)", f"{ours_rows[('cold', 'on')]['ttft_ms_p50']:.0f}", f"{ours_rows[('cold', 'on')]['ttft_ms_p99']:.0f}",
          f"{ours_rows[('cold', 'off')]['ttft_ms_p50']:.0f}", f"{cold:.0f} (one request)", f"{ours_rows[('cold', 'on')]['ttft_ms_p50'] / cold:.2f}x"],
         ["warm (prefix computed before)", f"{ours_rows[('warm', 'on')]['ttft_ms_p50']:.0f}", f"{ours_rows[('warm', 'on')]['ttft_ms_p99']:.0f}",
          f"{ours_rows[('warm', 'off')]['ttft_ms_p50']:.0f}", f"{warm_peer:.0f} (same slot, median of {args.requests})", f"{ours_rows[('warm', 'on')]['ttft_ms_p50'] / warm_peer:.2f}x"],
+        ["warm, one request at a time", f"{single_rows[('warm', 'on')]['ttft_ms_p50']:.0f}", f"{single_rows[('warm', 'on')]['ttft_ms_p99']:.0f}",
+         f"{single_rows[('warm', 'off')]['ttft_ms_p50']:.0f}", f"{warm_peer:.0f} (same slot, median of {args.requests})",
+         f"{single_rows[('warm', 'on')]['ttft_ms_p50'] / warm_peer:.2f}x"],
     ]
     table(f"Shared {args.prefix}-token prefix, {args.requests} concurrent requests with distinct {args.suffix}-token suffixes, {os.path.basename(args.model)}, {args.threads} threads",
           ["state", "Swiftlet TTFT p50 ms (cache on)", "p99 ms", "Swiftlet TTFT p50 ms (cache off)", "llama-server prompt ms", "ratio (p50 / llama.cpp)"],
-          rows, [show(server) + "  # then /completion with cache_prompt: one cold request, then warm ones", show(ours)])
+          rows, [show(server) + "  # then /completion with cache_prompt: one cold request, then warm ones", show(ours), show(single)])
 
 
 def main():
@@ -209,6 +239,7 @@ def main():
         p.add_argument("--prefix", type=int, default=900)
         p.add_argument("--suffix", type=int, default=16)
         p.add_argument("--requests", type=int, default=8)
+        p.add_argument("--rounds", type=int, default=1, help="batched: alternate the engines this many rounds (no sequential runs)")
         p.add_argument("--kv-cache-type", default="f16", choices=["f16", "f32"],
                        help="Swiftlet's KV cache type (llama.cpp's default is f16)")
     args = parser.parse_args()

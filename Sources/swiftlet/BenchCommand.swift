@@ -213,22 +213,30 @@ struct BenchCommand: AsyncParsableCommand {
                 let tokens = level * (promptLength + genLength + config.blockSize)
                 config.kvCacheBlocks = tokens / config.blockSize + 1
             }
-            let engineInstance = try Engine(model: model, tokenizer: tokenizer, configuration: config)
-            defer { engineInstance.shutdown() }
-            let prompts = try makePrompts(count: count, model: model, tokenizer: engineInstance.tokenizer)
+            let modes = try modeList()
+            let modelTokenizer = try model.metadata.flatMap { $0["tokenizer.ggml.model"] != nil ? try makeTokenizer(from: $0) : nil }
+            let prompts = try makePrompts(count: count, model: model, tokenizer: tokenizer ?? modelTokenizer)
             let parameters = GenerationParameters(maxTokens: genLength, sampling: .greedy, ignoreEOS: true)
             let workload = Workload(prompts: prompts, parameters: parameters,
                                     arrivalOffsets: rate.map { Workload.poissonOffsets(count: count, rate: $0, seed: seed) })
-            // Warm up: page in the weights, spin up the threads.
-            _ = try await engineInstance.complete(prompt: .tokens(Array(prompts[0].prefix(8))), parameters: GenerationParameters(maxTokens: 4, sampling: .greedy, ignoreEOS: true))
-            var batchedThroughput: Double?
-            for mode in try modeList() {
-                var reports: [WorkloadReport] = []
-                for repetition in 0..<repetitions {
+            // Modes alternate within each repetition, so the machine's drift hits both alike,
+            // and every run gets a fresh engine: no run starts with another's prompts cached.
+            var reports: [String: [WorkloadReport]] = [:]
+            for repetition in 0..<repetitions {
+                for mode in modes {
+                    let instance = try Engine(model: model, tokenizer: tokenizer, configuration: config)
+                    defer { instance.shutdown() }
+                    // Warm up: page in the weights, spin up the threads (an unrelated prompt).
+                    let bos = instance.tokenizer?.vocabulary.specialTokens.bos ?? 1
+                    _ = try await instance.complete(prompt: .tokens([bos, 5, 6, 7]), parameters: GenerationParameters(maxTokens: 4, sampling: .greedy, ignoreEOS: true))
                     printError("bench: concurrency \(level), \(mode), run \(repetition + 1)/\(repetitions), \(count) requests...")
-                    reports.append(try await WorkloadRunner.run(workload, on: engineInstance, concurrency: mode == "batched" ? level : 1))
+                    reports[mode, default: []].append(try await WorkloadRunner.run(workload, on: instance, concurrency: mode == "batched" ? level : 1))
                 }
-                let report = reports.sorted { $0.totalTokensPerSecond < $1.totalTokensPerSecond }[reports.count / 2]
+            }
+            var batchedThroughput: Double?
+            for mode in modes {
+                let runs = reports[mode] ?? []
+                let report = runs.sorted { $0.totalTokensPerSecond < $1.totalTokensPerSecond }[runs.count / 2]
                 var row = BenchRow(mode: mode, concurrency: level, promptLength: promptLength, genLength: genLength, report: report)
                 if mode == "batched" { batchedThroughput = report.totalTokensPerSecond }
                 if mode == "sequential", let batched = batchedThroughput { row.batchedOverSequential = batched / report.totalTokensPerSecond }

@@ -180,9 +180,9 @@ public enum VectorOps {
         MatrixMultiply.dot(a, b, count)
     }
 
-    /// Dot products of `query` with `rowCount` rows spaced `stride` floats apart (the keys
-    /// of one KV head in a cache block), each scaled by `scale`, into `out`. Four rows at a
-    /// time with independent accumulators; each result is summed like `dot`.
+    /// Dot products of `query` with `rowCount` rows spaced `stride` floats apart (weight
+    /// rows), each scaled by `scale`, into `out`. Four rows at a time with independent
+    /// accumulators; each result is summed like `dot`.
     @inline(__always)
     public static func dots(_ query: UnsafePointer<Float>, rows: UnsafePointer<Float>, stride: Int, rowCount: Int,
                             dimension: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
@@ -209,53 +209,6 @@ public enum VectorOps {
         while r < rowCount {
             out[r] = dot(query, rows + r * stride, count: dimension) * scale
             r += 1
-        }
-    }
-
-    /// `out += Σ_r weights[r] · rows[r]` over `rowCount` rows spaced `stride` floats apart
-    /// (the values of one KV head in a cache block). Heads of up to 64 floats (a multiple
-    /// of 16) keep the sum in registers.
-    @inline(__always)
-    public static func weightedSum(_ rows: UnsafePointer<Float>, stride: Int, weights: UnsafePointer<Float>, rowCount: Int,
-                                   dimension: Int, into out: UnsafeMutablePointer<Float>) {
-        guard dimension % 16 == 0 && dimension <= 64 else {
-            for r in 0..<rowCount { addScaled(rows + r * stride, weights[r], to: out, count: dimension) }
-            return
-        }
-        let chunks = dimension / 16
-        var a0 = load(out)
-        var a1 = chunks > 1 ? load(out + 16) : SIMD16<Float>()
-        var a2 = chunks > 2 ? load(out + 32) : SIMD16<Float>()
-        var a3 = chunks > 3 ? load(out + 48) : SIMD16<Float>()
-        for r in 0..<rowCount {
-            let w = SIMD16<Float>(repeating: weights[r])
-            let row = rows + r * stride
-            a0.addProduct(w, load(row))
-            if chunks > 1 { a1.addProduct(w, load(row + 16)) }
-            if chunks > 2 { a2.addProduct(w, load(row + 32)) }
-            if chunks > 3 { a3.addProduct(w, load(row + 48)) }
-        }
-        store(a0, out)
-        if chunks > 1 { store(a1, out + 16) }
-        if chunks > 2 { store(a2, out + 32) }
-        if chunks > 3 { store(a3, out + 48) }
-    }
-
-    /// `y += alpha * x` for `count` elements.
-    @inline(__always)
-    public static func addScaled(_ x: UnsafePointer<Float>, _ alpha: Float, to y: UnsafeMutablePointer<Float>, count: Int) {
-        let c16 = count & ~15
-        let a = SIMD16<Float>(repeating: alpha)
-        var i = 0
-        while i < c16 {
-            var v = load(y + i)
-            v.addProduct(a, load(x + i))
-            store(v, y + i)
-            i += 16
-        }
-        while i < count {
-            y[i] += alpha * x[i]
-            i += 1
         }
     }
 }

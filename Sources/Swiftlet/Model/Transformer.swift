@@ -5,8 +5,8 @@ import Foundation
 ///
 /// One entry point, `forward(_:cache:)`, for every kind of step. Linear layers see the
 /// step's tokens as one `(tokens, dim)` matrix, so weights are read once per step for all
-/// sequences; attention runs per token over its own sequence's blocks. Scratch is allocated
-/// once, for `maxBatchTokens`; `forward` allocates nothing.
+/// sequences; attention (`PagedAttention`) reads each sequence's cached blocks once per
+/// step. Scratch is allocated once, for `maxBatchTokens`; `forward` allocates nothing.
 public final class Transformer: @unchecked Sendable {
     public let configuration: ModelConfiguration
     public let weights: ModelWeights
