@@ -225,7 +225,8 @@ struct BenchCommand: AsyncParsableCommand {
             for repetition in 0..<repetitions {
                 for mode in modes {
                     let instance = try Engine(model: model, tokenizer: tokenizer, configuration: config)
-                    defer { instance.shutdown() }
+                    // One engine at a time: the next starts once this one's loop has exited.
+                    defer { instance.shutdown(); instance.waitUntilStopped() }
                     // Warm up: page in the weights, spin up the threads (an unrelated prompt).
                     let bos = instance.tokenizer?.vocabulary.specialTokens.bos ?? 1
                     _ = try await instance.complete(prompt: .tokens([bos, 5, 6, 7]), parameters: GenerationParameters(maxTokens: 4, sampling: .greedy, ignoreEOS: true))

@@ -137,6 +137,26 @@ struct EngineTests {
         }
     }
 
+    /// An engine that has served requests and shut down is freed with its cache and scratch
+    /// (a process that makes engine after engine, like `swiftlet bench`, must not grow).
+    @Test func shutDownEnginesAreFreed() async throws {
+        let model = try TestModels.load(TestModels.tiny())
+        weak var weakEngine: Engine?
+        weak var weakCache: PagedKVCache?
+        do {
+            let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, kvCacheBlocks: 64))
+            weakEngine = engine
+            weakCache = engine.cache
+            _ = try await engine.complete(prompt: .tokens([1, 5, 6, 7]), parameters: GenerationParameters(maxTokens: 3, sampling: .greedy, ignoreEOS: true))
+            for try await _ in engine.generate(prompt: .tokens([1, 8, 9]), parameters: GenerationParameters(maxTokens: 2, sampling: .greedy, ignoreEOS: true)) {}
+            engine.shutdown()
+            engine.waitUntilStopped()
+        }
+        for _ in 0..<100 where weakEngine != nil || weakCache != nil { try await Task.sleep(nanoseconds: 10_000_000) }
+        #expect(weakEngine == nil)
+        #expect(weakCache == nil)
+    }
+
     @Test func badRequestsAreRejectedWithMessages() async throws {
         let model = try TestModels.load(TestModels.tiny(context: 64))
         let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 1, kvCacheBlocks: 8, blockSize: 4))

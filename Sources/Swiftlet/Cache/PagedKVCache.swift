@@ -29,6 +29,8 @@ public final class PagedKVCache: @unchecked Sendable {
     /// Allocation, ref counts and prefix keys of the blocks.
     public let blocks: BlockPool
 
+    /// Bytes of `keys`, and of `values`.
+    private let byteCount: Int
     /// `(layer, block, kvHead, headDimension, slot)` of `type`
     let keys: UnsafeMutableRawPointer
     /// `(layer, block, kvHead, slot, headDimension)` of `type`
@@ -49,9 +51,10 @@ public final class PagedKVCache: @unchecked Sendable {
         kvHeadCount = configuration.kvHeadCount
         headDimension = configuration.headDimension
         let count = layerCount * blockCount * blockSize * configuration.kvDimension
-        // calloc: pages are only backed by memory once written.
-        keys = calloc(count, type.byteCount)!
-        values = calloc(count, type.byteCount)!
+        // Pages are only backed by memory once written.
+        byteCount = count * type.byteCount
+        keys = Memory.allocateZeroed(bytes: byteCount)
+        values = Memory.allocateZeroed(bytes: byteCount)
         blocks = BlockPool(blockCount: blockCount)
     }
 
@@ -62,8 +65,8 @@ public final class PagedKVCache: @unchecked Sendable {
     }
 
     deinit {
-        free(keys)
-        free(values)
+        Memory.deallocateZeroed(keys, bytes: byteCount)
+        Memory.deallocateZeroed(values, bytes: byteCount)
     }
 
     /// Tokens the cache holds when full.

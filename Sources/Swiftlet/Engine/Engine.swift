@@ -27,7 +27,7 @@ public final class Engine: @unchecked Sendable {
     public let maxContext: Int
 
     private let transformer: Transformer
-    private let cache: PagedKVCache
+    let cache: PagedKVCache
     private let scheduler: Scheduler
 
     // Shared with callers; guarded by `condition`.

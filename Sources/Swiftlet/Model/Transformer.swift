@@ -40,7 +40,7 @@ public final class Transformer: @unchecked Sendable {
     private let logitInput: UnsafeMutablePointer<Float> // (T, dim) normed rows that want logits
     private let logits: UnsafeMutablePointer<Float>   // (T, vocab)
     private let logitRows: UnsafeMutablePointer<Int32> // (T) batch index of each logit row
-    private var allocations: [UnsafeMutableRawPointer] = []
+    private var allocations: [(UnsafeMutableRawPointer, Int)] = []
 
     /// Creates the decoder's run state.
     /// - Parameters:
@@ -64,10 +64,11 @@ public final class Transformer: @unchecked Sendable {
         streamingRows = fromMemory ? 8 : MatrixMultiply.defaultStreamingRows
         stagesWeights = fromMemory
         let t = self.maxBatchTokens
-        var allocations: [UnsafeMutableRawPointer] = []
+        var allocations: [(UnsafeMutableRawPointer, Int)] = []
         func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
-            let raw = calloc(max(count, 1), 64 + MemoryLayout<T>.stride)!  // padded, zeroed, lazily backed
-            allocations.append(raw)
+            let bytes = max(count, 1) * MemoryLayout<T>.stride + 64  // padded, zeroed, lazily backed
+            let raw = Memory.allocateZeroed(bytes: bytes)
+            allocations.append((raw, bytes))
             return raw.bindMemory(to: T.self, capacity: count)
         }
         x = buffer(t * c.dimension)
@@ -98,7 +99,7 @@ public final class Transformer: @unchecked Sendable {
     }
 
     deinit {
-        for allocation in allocations { free(allocation) }
+        for (pointer, bytes) in allocations { Memory.deallocateZeroed(pointer, bytes: bytes) }
     }
 
     /// Runs one step: appends every token's keys and values to its sequence's blocks in
