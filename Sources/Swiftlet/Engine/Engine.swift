@@ -93,6 +93,10 @@ public final class Engine: @unchecked Sendable {
             // Measure both step costs now, not inside the first requests' timings.
             policy.targetCosts = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
             _ = drafter.stepSeconds(batchSize: 1)
+        } else {
+            // Warm up, as llama.cpp does before serving: one token through every layer brings
+            // the weights into cache and wakes the threads outside the first request's time.
+            _ = CostTable.measure(transformer, cache: cache, sizes: [1])
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,

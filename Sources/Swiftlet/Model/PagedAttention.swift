@@ -119,35 +119,45 @@ public final class PagedAttention: @unchecked Sendable {
                     // The item's part of a block is one contiguous run over its heads.
                     let runBytes = (endHead - firstHead) * blockSize * hd * MemoryLayout<Element>.stride
 
-                    var start = 0
-                    while start < longest {
-                        let block = Int(table[start / blockSize])
-                        // The next block is elsewhere in the pool, where the hardware prefetchers don't look.
-                        Memory.prefetch(start + blockSize < longest
-                                            ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self)
-                                            : cache.values(layer: layer, block: Int(table[0]), kvHead: firstHead, as: Element.self),
-                                        bytes: runBytes)
-                        for h in firstHead..<endHead {
-                            let keys = UnsafePointer(cache.keys(layer: layer, block: block, kvHead: h, as: Element.self))
-                            // The (token, query head) rows of this KV head, four at a time where
-                            // they cover the same slots (every full block), sharing each key load.
-                            var u = 0
-                            while u < rowCount {
-                                let rows = rowsIn(start, u)
-                                if rows <= 0 { u += 1; continue }
-                                if u + 4 <= rowCount && rowsIn(start, u + 3) == rows {
-                                    Self.scores4(query(u, h), query(u + 1, h), query(u + 2, h), query(u + 3, h), keys: keys, blockSize: blockSize,
-                                                 rows: rows, headDimension: hd, scale: scale,
-                                                 into: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start, row(u + 3, h) + start)
-                                    u += 4
-                                } else {
-                                    Self.scores(query(u, h), keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale,
-                                                into: row(u, h) + start)
-                                    u += 1
+                    // Visits the item's blocks in position order and, per KV head, the rows with
+                    // slots in each: four at a time where they cover the same slots (every full
+                    // block) so they share each load. `next(start)` is prefetched meanwhile: the
+                    // next block is elsewhere in the pool, where the hardware prefetchers don't look.
+                    @inline(__always)
+                    func forEachBlock(prefetching next: (Int) -> UnsafeMutableRawPointer?,
+                                      _ body: (_ block: Int, _ start: Int, _ h: Int, _ u: Int, _ four: Bool, _ rows: Int) -> Void) {
+                        var start = 0
+                        while start < longest {
+                            let block = Int(table[start / blockSize])
+                            if let address = next(start) { Memory.prefetch(address, bytes: runBytes) }
+                            for h in firstHead..<endHead {
+                                var u = 0
+                                while u < rowCount {
+                                    let rows = rowsIn(start, u)
+                                    if rows <= 0 { u += 1; continue }
+                                    let four = u + 4 <= rowCount && rowsIn(start, u + 3) == rows
+                                    body(block, start, h, u, four, rows)
+                                    u += four ? 4 : 1
                                 }
                             }
+                            start += blockSize
                         }
-                        start += blockSize
+                    }
+
+                    forEachBlock(prefetching: { start in
+                        start + blockSize < longest
+                            ? UnsafeMutableRawPointer(cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self))
+                            : UnsafeMutableRawPointer(cache.values(layer: layer, block: Int(table[0]), kvHead: firstHead, as: Element.self))
+                    }) { block, start, h, u, four, rows in
+                        let keys = UnsafePointer(cache.keys(layer: layer, block: block, kvHead: h, as: Element.self))
+                        if four {
+                            Self.scores4(query(u, h), query(u + 1, h), query(u + 2, h), query(u + 3, h), keys: keys, blockSize: blockSize,
+                                         rows: rows, headDimension: hd, scale: scale,
+                                         into: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start, row(u + 3, h) + start)
+                        } else {
+                            Self.scores(query(u, h), keys: keys, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale,
+                                        into: row(u, h) + start)
+                        }
                     }
 
                     for h in firstHead..<endHead {
@@ -157,31 +167,19 @@ public final class PagedAttention: @unchecked Sendable {
                         }
                     }
 
-                    start = 0
-                    while start < longest {
-                        let block = Int(table[start / blockSize])
-                        if start + blockSize < longest {
-                            Memory.prefetch(cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self),
-                                            bytes: runBytes)
+                    forEachBlock(prefetching: { start in
+                        start + blockSize < longest
+                            ? UnsafeMutableRawPointer(cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead, as: Element.self))
+                            : nil
+                    }) { block, start, h, u, four, rows in
+                        let values = UnsafePointer(cache.values(layer: layer, block: block, kvHead: h, as: Element.self))
+                        if four {
+                            Self.accumulate4(values, weights: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start,
+                                             row(u + 3, h) + start, rows: rows, headDimension: hd,
+                                             into: out(u, h), out(u + 1, h), out(u + 2, h), out(u + 3, h))
+                        } else {
+                            Self.accumulate(values, weights: row(u, h) + start, rows: rows, headDimension: hd, into: out(u, h))
                         }
-                        for h in firstHead..<endHead {
-                            let values = UnsafePointer(cache.values(layer: layer, block: block, kvHead: h, as: Element.self))
-                            var u = 0
-                            while u < rowCount {
-                                let rows = rowsIn(start, u)
-                                if rows <= 0 { u += 1; continue }
-                                if u + 4 <= rowCount && rowsIn(start, u + 3) == rows {
-                                    Self.accumulate4(values, weights: row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start,
-                                                     row(u + 3, h) + start, rows: rows, headDimension: hd,
-                                                     into: out(u, h), out(u + 1, h), out(u + 2, h), out(u + 3, h))
-                                    u += 4
-                                } else {
-                                    Self.accumulate(values, weights: row(u, h) + start, rows: rows, headDimension: hd, into: out(u, h))
-                                    u += 1
-                                }
-                            }
-                        }
-                        start += blockSize
                     }
                 }
             }
