@@ -88,8 +88,10 @@ struct PagedAttentionTests {
     }
 
     /// (sequence, position) of each token: a 20-token chunk (more than one tile), decode
-    /// tokens, a 3-token chunk at the very start of a sequence.
+    /// tokens, a 3-token chunk at the very start of a sequence, and a chunk out of position
+    /// order whose first and fourth rows fill a block its middle rows do not.
     static let tokens: [(Int, Int)] = (30..<50).map { (0, $0) } + [(1, 16), (2, 5)] + (0..<3).map { (3, $0) } + [(1, 17)]
+        + [(0, 47), (0, 33), (0, 35), (0, 48)]
 
     @Test(arguments: shapes)
     func matchesFloat64Reference(shape: Shape) throws {

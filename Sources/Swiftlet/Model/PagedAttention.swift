@@ -135,7 +135,8 @@ public final class PagedAttention: @unchecked Sendable {
                                 while u < rowCount {
                                     let rows = rowsIn(start, u)
                                     if rows <= 0 { u += 1; continue }
-                                    let four = u + 4 <= rowCount && rowsIn(start, u + 3) == rows
+                                    let four = u + 4 <= rowCount && rowsIn(start, u + 1) == rows && rowsIn(start, u + 2) == rows
+                                        && rowsIn(start, u + 3) == rows
                                     body(block, start, h, u, four, rows)
                                     u += four ? 4 : 1
                                 }
