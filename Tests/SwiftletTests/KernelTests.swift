@@ -50,6 +50,31 @@ struct KernelTests {
         }
     }
 
+    /// F16 weights multiplied as stored give exactly the products of their F32 copies, on
+    /// every kernel path (streaming, tiles, staged tiles) and batch size.
+    @Test func halfWeightsMultiplyLikeTheirFloatCopies() {
+        let pool = ThreadPool(threadCount: 2)
+        let (n, k) = (37, 100)
+        var rng = SeededGenerator(seed: 9)
+        let halves = UnsafeMutablePointer<Float16>.allocate(capacity: n * k)  // (n, k)
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: n * k)  // (n, k), the same values
+        defer { halves.deallocate(); floats.deallocate() }
+        for i in 0..<(n * k) {
+            halves[i] = Float16(rng.nextFloat() * 2 - 1)
+            floats[i] = Float(halves[i])
+        }
+        for m in [1, 2, 3, 5, 8, 13, 33] {
+            let x = Self.randomBuffer(m * k, seed: UInt64(m))
+            let expected = UnsafeMutablePointer<Float>.allocate(capacity: m * n), got = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+            defer { x.deallocate(); expected.deallocate(); got.deallocate() }
+            for (streamingRows, staged) in [(0, false), (8, false), (0, true), (64, false)] {
+                MatrixMultiply.multiply(x, floats, into: expected, m: m, n: n, k: k, pool: pool, streamingRows: streamingRows, staged: staged)
+                MatrixMultiply.multiply(x, halves, into: got, m: m, n: n, k: k, pool: pool, streamingRows: streamingRows, staged: staged)
+                for i in 0..<(m * n) { #expect(expected[i].bitPattern == got[i].bitPattern, "m \(m), streaming \(streamingRows), staged \(staged), \(i)") }
+            }
+        }
+    }
+
     @Test func vectorExpIsAccurate() {
         var worst: Float = 0
         var x: Float = -87

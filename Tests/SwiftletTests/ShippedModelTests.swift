@@ -27,8 +27,10 @@ struct ShippedModelTests {
         #expect(target.configuration.contextLength >= 512)
         let parameters = target.configuration.parameterCount
         #expect(parameters >= 15_000_000 && parameters <= 30_000_000, "target has \(parameters) parameters")
-        // F32 weights larger than the 32 MB L3 cache: decode streams them from memory.
-        #expect(target.weights.bytesPerToken > 32 << 20)
+        // F16 matrices are multiplied as stored: two bytes per weight read per token.
+        #expect(target.weights.layers.allSatisfy { $0.query.format == .f16 && $0.down.format == .f16 })
+        #expect(target.weights.classifier.format == .f16)
+        #expect(target.weights.bytesPerToken <= 2 * parameters)
         // The draft costs at most a tenth of the target's per-token FLOPs.
         #expect(draft.weights.bytesPerToken * 10 <= target.weights.bytesPerToken)
         let size = try FileManager.default.attributesOfItem(atPath: Self.target)[.size] as! Int

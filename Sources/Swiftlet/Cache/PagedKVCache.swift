@@ -80,13 +80,13 @@ public final class PagedKVCache: @unchecked Sendable {
 
     /// Keys of `kvHead` in `block` of `layer`: `(headDimension, blockSize)` of `Element`.
     @inline(__always)
-    func keys<Element: CacheElement>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
+    func keys<Element: StoredFloat>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
         keys.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
     }
 
     /// Values of `kvHead` in `block` of `layer`: `(blockSize, headDimension)` of `Element`.
     @inline(__always)
-    func values<Element: CacheElement>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
+    func values<Element: StoredFloat>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
         values.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
     }
 
@@ -98,7 +98,7 @@ public final class PagedKVCache: @unchecked Sendable {
         }
     }
 
-    private func store<Element: CacheElement>(_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int,
+    private func store<Element: StoredFloat>(_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int,
                                               as _: Element.Type) {
         for head in 0..<kvHeadCount {
             let at = offset(layer: layer, block: block, kvHead: head)

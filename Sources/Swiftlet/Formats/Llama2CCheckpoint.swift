@@ -68,7 +68,7 @@ struct Llama2CCheckpoint {
         let l = try Self.layout(c)
         let base = file.bytes.baseAddress!.advanced(by: 28).assumingMemoryBound(to: Float.self)
         func matrix(_ offset: Int, _ rows: Int, _ columns: Int) -> WeightMatrix {
-            WeightMatrix(pointer: base + offset, rows: rows, columns: columns)
+            WeightMatrix(f32: base + offset, rows: rows, columns: columns)
         }
         let d = c.dimension, h = c.hiddenDimension, q = c.queryDimension, kv = c.kvDimension
         let layers = (0..<c.layerCount).map { i in

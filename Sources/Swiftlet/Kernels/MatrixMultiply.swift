@@ -12,10 +12,10 @@ public enum MatrixMultiply {
     /// in the same order, so `streamingRows` changes speed, never results.
     /// - Parameters:
     ///   - x: activations, `(m, k)` row-major.
-    ///   - w: weights, `(n, k)` row-major.
+    ///   - w: weights, `(n, k)` row-major, F32 or F16 (widened as read: same sums).
     ///   - y: output, `(m, n)` row-major.
-    public static func multiply(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
+    public static func multiply<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, into y: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, pool: ThreadPool, streamingRows: Int = defaultStreamingRows, staged: Bool = false
     ) {
         pool.run { thread in
@@ -34,8 +34,8 @@ public enum MatrixMultiply {
     /// stream the weights one row at a time (a single sequential stream runs at ~3x the
     /// bandwidth of four interleaved ones on this CPU); larger ones use 4 x 4 register tiles.
     @inline(__always)
-    static func multiplyRange(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    static func multiplyRange<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, rows: Range<Int>, streamingRows: Int = defaultStreamingRows,
         staging: UnsafeMutableBufferPointer<Float>? = nil
     ) {
@@ -48,8 +48,8 @@ public enum MatrixMultiply {
 
     /// Each weight row once, against up to four activation rows at a time.
     @inline(__always)
-    static func streamRows(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    static func streamRows<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, rows: Range<Int>
     ) {
         for j in rows {
@@ -68,13 +68,13 @@ public enum MatrixMultiply {
 
     /// Four activation rows against one weight row.
     @inline(__always)
-    static func tile4x1(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, k: Int) {
+    static func tile4x1<W: StoredFloat>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>, n: Int, k: Int) {
         let k16 = k & ~15
         let x0 = x, x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         var t = 0
         while t < k16 {
-            let wv = load(w + t)
+            let wv = W.load16(w + t)
             a0.addProduct(load(x0 + t), wv)
             a1.addProduct(load(x1 + t), wv)
             a2.addProduct(load(x2 + t), wv)
@@ -89,50 +89,49 @@ public enum MatrixMultiply {
 
     /// Blocks of 16 weight rows in 4 x 4 register tiles.
     @inline(__always)
-    static func tileRows(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+    static func tileRows<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, rows: Range<Int>, staging: UnsafeMutableBufferPointer<Float>? = nil
     ) {
-        // Weight rows in blocks of 16 so a block (16 x k floats) stays in L1/L2 while all
+        // Weight rows in blocks of 16 so a block (16 x k) stays in L1/L2 while all
         // activation rows stream past it. With `staging`, each block is first copied there
-        // in one sequential pass: weights that come from DRAM are then read as a single
-        // stream instead of four interleaved ones (same values, same sums).
+        // (widened to F32) in one sequential pass: weights that come from DRAM are then read
+        // as a single stream instead of four interleaved ones (same values, same sums).
         var block = rows.lowerBound
         while block < rows.upperBound {
             let blockEnd = min(block + 16, rows.upperBound)
-            var source = w
-            var offset = 0  // row index of `source[0]`
             if let staging, (blockEnd - block) * k <= staging.count {
-                staging.baseAddress!.update(from: w + block * k, count: (blockEnd - block) * k)
-                source = UnsafePointer(staging.baseAddress!)
-                offset = block
-            }
-            var i = 0
-            while i + 4 <= m {
-                var j = block
-                while j + 4 <= blockEnd {
-                    tile4x4(x + i * k, source + (j - offset) * k, y + i * n + j, n: n, k: k)
-                    j += 4
-                }
-                while j < blockEnd {
-                    for r in 0..<4 { y[(i + r) * n + j] = dot(x + (i + r) * k, source + (j - offset) * k, k) }
-                    j += 1
-                }
-                i += 4
-            }
-            while i < m {
-                var j = block
-                while j + 4 <= blockEnd {
-                    VectorOps.dots(x + i * k, rows: source + (j - offset) * k, stride: k, rowCount: 4, dimension: k, scale: 1, into: y + i * n + j)
-                    j += 4
-                }
-                while j < blockEnd {
-                    y[i * n + j] = dot(x + i * k, source + (j - offset) * k, k)
-                    j += 1
-                }
-                i += 1
+                W.widen(w + block * k, into: staging.baseAddress!, count: (blockEnd - block) * k)
+                tileBlock(x, UnsafePointer(staging.baseAddress!), y + block, m: m, n: n, k: k, columns: blockEnd - block)
+            } else {
+                tileBlock(x, w + block * k, y + block, m: m, n: n, k: k, columns: blockEnd - block)
             }
             block = blockEnd
+        }
+    }
+
+    /// All `m` activation rows against `columns` weight rows starting at `w`, into the
+    /// matching `columns` of `y` (row stride `n`).
+    @inline(__always)
+    static func tileBlock<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>, m: Int, n: Int, k: Int, columns: Int
+    ) {
+        var i = 0
+        while i + 4 <= m {
+            var j = 0
+            while j + 4 <= columns {
+                tile4x4(x + i * k, w + j * k, y + i * n + j, n: n, k: k)
+                j += 4
+            }
+            while j < columns {
+                for r in 0..<4 { y[(i + r) * n + j] = dot(x + (i + r) * k, w + j * k, k) }
+                j += 1
+            }
+            i += 4
+        }
+        while i < m {
+            for j in 0..<columns { y[i * n + j] = dot(x + i * k, w + j * k, k) }
+            i += 1
         }
     }
 
@@ -143,11 +142,11 @@ public enum MatrixMultiply {
 
     /// The scalar tail `Σ_{k16 ≤ t < k}`, added after the horizontal sum.
     @inline(__always)
-    static func tail(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, from start: Int, to end: Int) -> Float {
+    static func tail<W: StoredFloat>(_ a: UnsafePointer<Float>, _ b: UnsafePointer<W>, from start: Int, to end: Int) -> Float {
         var s: Float = 0
         var t = start
         while t < end {
-            s = (a[t] * b[t]) + s
+            s = (a[t] * W.float(b, t)) + s
             t += 1
         }
         return s
@@ -155,12 +154,12 @@ public enum MatrixMultiply {
 
     /// One output element; the reference order every tile reproduces.
     @inline(__always)
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ k: Int) -> Float {
+    static func dot<W: StoredFloat>(_ a: UnsafePointer<Float>, _ b: UnsafePointer<W>, _ k: Int) -> Float {
         let k16 = k & ~15
         var acc = SIMD16<Float>()
         var t = 0
         while t < k16 {
-            acc.addProduct(load(a + t), load(b + t))
+            acc.addProduct(load(a + t), W.load16(b + t))
             t += 16
         }
         return VectorOps.laneSum(acc) + tail(a, b, from: k16, to: k)
@@ -168,7 +167,7 @@ public enum MatrixMultiply {
 
     /// Four activation rows against four weight rows: 16 accumulators, 8 loads per 16 FMAs.
     @inline(__always)
-    static func tile4x4(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, k: Int) {
+    static func tile4x4<W: StoredFloat>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>, n: Int, k: Int) {
         let k16 = k & ~15
         let x0 = x, x1 = x + k, x2 = x + 2 * k, x3 = x + 3 * k
         let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
@@ -178,7 +177,7 @@ public enum MatrixMultiply {
         var a30 = SIMD16<Float>(), a31 = SIMD16<Float>(), a32 = SIMD16<Float>(), a33 = SIMD16<Float>()
         var t = 0
         while t < k16 {
-            let v0 = load(w0 + t), v1 = load(w1 + t), v2 = load(w2 + t), v3 = load(w3 + t)
+            let v0 = W.load16(w0 + t), v1 = W.load16(w1 + t), v2 = W.load16(w2 + t), v3 = W.load16(w3 + t)
             let u0 = load(x0 + t)
             a00.addProduct(u0, v0); a01.addProduct(u0, v1); a02.addProduct(u0, v2); a03.addProduct(u0, v3)
             let u1 = load(x1 + t)

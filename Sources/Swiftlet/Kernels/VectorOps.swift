@@ -179,36 +179,4 @@ public enum VectorOps {
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
         MatrixMultiply.dot(a, b, count)
     }
-
-    /// Dot products of `query` with `rowCount` rows spaced `stride` floats apart (weight
-    /// rows), each scaled by `scale`, into `out`. Four rows at a time with independent
-    /// accumulators; each result is summed like `dot`.
-    @inline(__always)
-    public static func dots(_ query: UnsafePointer<Float>, rows: UnsafePointer<Float>, stride: Int, rowCount: Int,
-                            dimension: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
-        let d16 = dimension & ~15
-        var r = 0
-        while r + 4 <= rowCount {
-            let r0 = rows + r * stride, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride
-            var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-            var t = 0
-            while t < d16 {
-                let qv = load(query + t)
-                a0.addProduct(qv, load(r0 + t))
-                a1.addProduct(qv, load(r1 + t))
-                a2.addProduct(qv, load(r2 + t))
-                a3.addProduct(qv, load(r3 + t))
-                t += 16
-            }
-            out[r] = (laneSum(a0) + MatrixMultiply.tail(query, r0, from: d16, to: dimension)) * scale
-            out[r + 1] = (laneSum(a1) + MatrixMultiply.tail(query, r1, from: d16, to: dimension)) * scale
-            out[r + 2] = (laneSum(a2) + MatrixMultiply.tail(query, r2, from: d16, to: dimension)) * scale
-            out[r + 3] = (laneSum(a3) + MatrixMultiply.tail(query, r3, from: d16, to: dimension)) * scale
-            r += 4
-        }
-        while r < rowCount {
-            out[r] = dot(query, rows + r * stride, count: dimension) * scale
-            r += 1
-        }
-    }
 }

@@ -46,7 +46,7 @@ struct GGUFModel {
         self.configuration = configuration
     }
 
-    /// The weights: F32 tensors in place in the mapping, others decoded to owned F32 buffers.
+    /// The weights: F32 and F16 matrices in place in the mapping, others decoded to owned F32 buffers.
     func weights() throws -> ModelWeights {
         let c = configuration
         let storage = WeightStorage(file: file.file)
@@ -67,7 +67,12 @@ struct GGUFModel {
         }
         // ggml shapes list the input (contiguous) dimension first.
         func matrix(_ name: String, out: Int, in inputs: Int) throws -> WeightMatrix {
-            WeightMatrix(pointer: try tensor(name, [inputs, out]), rows: out, columns: inputs)
+            // F16 stays F16: the kernels widen it as they read (half the bytes per token).
+            if let info = file.tensor(named: name), info.type == .f16, info.dimensions == [inputs, out],
+               let base = file.data(of: info).baseAddress, Int(bitPattern: base) % 2 == 0 {
+                return WeightMatrix(f16: base.assumingMemoryBound(to: Float16.self), rows: out, columns: inputs)
+            }
+            return WeightMatrix(f32: try tensor(name, [inputs, out]), rows: out, columns: inputs)
         }
         let d = c.dimension, h = c.hiddenDimension, q = c.queryDimension, kv = c.kvDimension
         let layers = try (0..<c.layerCount).map { i in

@@ -1,8 +1,32 @@
-/// A read-only F32 matrix, row-major `(rows, columns)`: a weight's `[out x in]`.
+/// A read-only matrix, row-major `(rows, columns)`: a weight's `[out x in]`, in F32 or
+/// in F16 (multiplied as stored, half the bytes; widening is exact, so the products are
+/// the same as on an F32 copy).
 public struct WeightMatrix: @unchecked Sendable {
-    public let pointer: UnsafePointer<Float>
+    public enum Format: Sendable { case f32, f16 }
+    /// `(rows, columns)` of `Float` (`.f32`) or `Float16` (`.f16`).
+    public let elements: UnsafeRawPointer
+    public let format: Format
     public let rows: Int
     public let columns: Int
+
+    public init(f32 pointer: UnsafePointer<Float>, rows: Int, columns: Int) {
+        (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f32, rows, columns)
+    }
+
+    public init(f16 pointer: UnsafePointer<Float16>, rows: Int, columns: Int) {
+        (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f16, rows, columns)
+    }
+
+    /// Bytes of all elements.
+    public var byteCount: Int { rows * columns * (format == .f32 ? 4 : 2) }
+
+    /// Writes row `index` as `columns` floats to `destination`.
+    public func copyRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
+        switch format {
+        case .f32: Float.widen(elements.assumingMemoryBound(to: Float.self) + index * columns, into: destination, count: columns)
+        case .f16: Float16.widen(elements.assumingMemoryBound(to: Float16.self) + index * columns, into: destination, count: columns)
+        }
+    }
 }
 
 /// One decoder block's weights. Matrices are `[out x in]`.
@@ -18,8 +42,9 @@ public struct LayerWeights: @unchecked Sendable {
     public let down: WeightMatrix                   // (dim, hidden)
 }
 
-/// All weights of a Llama decoder as F32. F32 tensors point into the file's memory map;
-/// other encodings were decoded at load into buffers this object owns.
+/// All weights of a Llama decoder. F32 and F16 matrices point into the file's memory map;
+/// other encodings (and norms in other formats) were decoded at load into F32 buffers this
+/// object owns.
 public final class ModelWeights: @unchecked Sendable {
     public let configuration: ModelConfiguration
     public let tokenEmbedding: WeightMatrix         // (vocab, dim)
@@ -39,11 +64,11 @@ public final class ModelWeights: @unchecked Sendable {
         self.storage = storage
     }
 
-    /// Bytes of F32 weights read per token (every matrix once; the embedding row is not counted).
+    /// Bytes of weights read per token (every matrix once; the embedding row is not counted).
     public var bytesPerToken: Int {
-        let c = configuration
-        let perLayer = c.queryDimension * c.dimension * 2 + 2 * c.kvDimension * c.dimension + 3 * c.hiddenDimension * c.dimension
-        return 4 * (c.layerCount * perLayer + c.vocabularySize * c.dimension)
+        layers.reduce(classifier.byteCount) { total, layer in
+            total + [layer.query, layer.key, layer.value, layer.output, layer.gate, layer.up, layer.down].reduce(0) { $0 + $1.byteCount }
+        }
     }
 }
 

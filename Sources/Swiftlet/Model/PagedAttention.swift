@@ -63,7 +63,7 @@ public final class PagedAttention: @unchecked Sendable {
         }
     }
 
-    private func run<Element: CacheElement>(_ batch: TokenBatch, layer: Int, cache: PagedKVCache, queries q: UnsafePointer<Float>,
+    private func run<Element: StoredFloat>(_ batch: TokenBatch, layer: Int, cache: PagedKVCache, queries q: UnsafePointer<Float>,
                                             into output: UnsafeMutablePointer<Float>, pool: ThreadPool, as _: Element.Type) {
         let c = configuration
         let hd = c.headDimension, qDim = c.queryDimension, group = c.groupSize, kvHeads = c.kvHeadCount
@@ -191,7 +191,7 @@ public final class PagedAttention: @unchecked Sendable {
     /// `(headDimension, blockSize)`. Sixteen slots per vector, four partial sums over `d`
     /// (d mod 4) added pairwise at the end; no horizontal sums.
     @inline(__always)
-    static func scores<Element: CacheElement>(_ q: UnsafePointer<Float>, keys: UnsafePointer<Element>, blockSize: Int, rows: Int,
+    static func scores<Element: StoredFloat>(_ q: UnsafePointer<Float>, keys: UnsafePointer<Element>, blockSize: Int, rows: Int,
                                               headDimension hd: Int, scale: Float, into out: UnsafeMutablePointer<Float>) {
         var c = 0
         while c < rows {
@@ -246,7 +246,7 @@ public final class PagedAttention: @unchecked Sendable {
     /// `(blockSize, headDimension)`: sixteen dimensions per vector, even and odd slots in
     /// two partial sums added at the end.
     @inline(__always)
-    static func accumulate<Element: CacheElement>(_ values: UnsafePointer<Element>, weights: UnsafePointer<Float>, rows: Int,
+    static func accumulate<Element: StoredFloat>(_ values: UnsafePointer<Element>, weights: UnsafePointer<Float>, rows: Int,
                                                   headDimension hd: Int, into out: UnsafeMutablePointer<Float>) {
         var c = 0
         while c + 16 <= hd {
@@ -278,7 +278,7 @@ public final class PagedAttention: @unchecked Sendable {
     /// `scores` for four queries over the same keys, each key load shared: every query's
     /// sums are formed exactly as `scores` forms them (16 accumulators, four per query).
     @inline(__always)
-    static func scores4<Element: CacheElement>(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
+    static func scores4<Element: StoredFloat>(_ q0: UnsafePointer<Float>, _ q1: UnsafePointer<Float>, _ q2: UnsafePointer<Float>,
                                                _ q3: UnsafePointer<Float>, keys: UnsafePointer<Element>, blockSize: Int, rows: Int,
                                                headDimension hd: Int, scale: Float,
                                                into o0: UnsafeMutablePointer<Float>, _ o1: UnsafeMutablePointer<Float>,
@@ -337,7 +337,7 @@ public final class PagedAttention: @unchecked Sendable {
     /// `accumulate` for four weight rows over the same values, each value load shared; every
     /// output is summed exactly as `accumulate` sums it (even and odd slots apart).
     @inline(__always)
-    static func accumulate4<Element: CacheElement>(_ values: UnsafePointer<Element>, weights w0: UnsafePointer<Float>,
+    static func accumulate4<Element: StoredFloat>(_ values: UnsafePointer<Element>, weights w0: UnsafePointer<Float>,
                                                    _ w1: UnsafePointer<Float>, _ w2: UnsafePointer<Float>, _ w3: UnsafePointer<Float>,
                                                    rows: Int, headDimension hd: Int,
                                                    into o0: UnsafeMutablePointer<Float>, _ o1: UnsafeMutablePointer<Float>,

@@ -119,7 +119,7 @@ public final class Transformer: @unchecked Sendable {
             for t in 0..<n {
                 let id = Int(tokens[t])
                 precondition(id >= 0 && id < c.vocabularySize, "token id \(id) out of range")
-                (x + t * dim).update(from: weights.tokenEmbedding.pointer + id * dim, count: dim)
+                weights.tokenEmbedding.copyRow(id, into: x + t * dim)
             }
         }
 
@@ -143,8 +143,8 @@ public final class Transformer: @unchecked Sendable {
             pool.run { thread in
                 let columns = pool.partition(hidden, index: thread, granularity: 16)
                 let staging = stagesWeights && n <= Self.stagingRows ? pool.scratch(thread) : nil
-                MatrixMultiply.multiplyRange(xb, layer.gate.pointer, hb, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows, staging: staging)
-                MatrixMultiply.multiplyRange(xb, layer.up.pointer, hb2, m: n, n: hidden, k: dim, rows: columns, streamingRows: streamingRows, staging: staging)
+                multiply(xb, layer.gate, into: hb, rows: n, share: columns, staging: staging)
+                multiply(xb, layer.up, into: hb2, rows: n, share: columns, staging: staging)
                 for t in 0..<n {
                     VectorOps.swiGLU(hb + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
                 }
@@ -173,8 +173,21 @@ public final class Transformer: @unchecked Sendable {
     @inline(__always)
     private func project(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
         let share = pool.partition(w.rows, index: thread, granularity: 16)
-        MatrixMultiply.multiplyRange(input, w.pointer, output, m: rows, n: w.rows, k: w.columns, rows: share, streamingRows: streamingRows,
-                                     staging: stagesWeights && rows <= Self.stagingRows ? pool.scratch(thread) : nil)
+        multiply(input, w, into: output, rows: rows, share: share, staging: stagesWeights && rows <= Self.stagingRows ? pool.scratch(thread) : nil)
+    }
+
+    /// Weight rows `share` of `y = x · wᵀ`, in `w`'s format.
+    @inline(__always)
+    private func multiply(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
+                          share: Range<Int>, staging: UnsafeMutableBufferPointer<Float>?) {
+        switch w.format {
+        case .f32:
+            MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float.self), output, m: rows, n: w.rows, k: w.columns,
+                                         rows: share, streamingRows: streamingRows, staging: staging)
+        case .f16:
+            MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float16.self), output, m: rows, n: w.rows, k: w.columns,
+                                         rows: share, streamingRows: streamingRows, staging: staging)
+        }
     }
 
     /// Applies RoPE to the step's queries and keys, and writes keys and values into the cache.

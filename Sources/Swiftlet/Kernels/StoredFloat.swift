@@ -1,16 +1,20 @@
-/// A number format the KV cache can hold: 32-bit floats (exact) or 16-bit floats (half the
-/// memory and bandwidth, llama.cpp's default cache type). Kernels read sixteen elements at
-/// a time as `SIMD16<Float>` and compute in `Float` either way.
-public protocol CacheElement {
+/// A number format weights or the KV cache can be stored in: 32-bit floats, or 16-bit floats
+/// (half the memory and bandwidth; F16 GGUF weights, llama.cpp's default cache type).
+/// Kernels read sixteen elements at a time as `SIMD16<Float>` and compute in `Float` either
+/// way; widening F16 to F32 is exact, so a kernel gives the same sums on F16 values as on
+/// their F32 copies.
+public protocol StoredFloat {
     /// Sixteen elements from `p`, widened to floats.
     static func load16(_ p: UnsafePointer<Self>) -> SIMD16<Float>
     /// One element, widened.
     static func float(_ p: UnsafePointer<Self>, _ index: Int) -> Float
     /// Stores `count` floats from `source` into `destination`, rounding to this format.
     static func store(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Self>, count: Int)
+    /// Writes `count` elements of `source` to `destination` as floats.
+    static func widen(_ source: UnsafePointer<Self>, into destination: UnsafeMutablePointer<Float>, count: Int)
 }
 
-extension Float: CacheElement {
+extension Float: StoredFloat {
     @_transparent
     public static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
@@ -23,9 +27,14 @@ extension Float: CacheElement {
     public static func store(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         destination.update(from: source, count: count)
     }
+
+    @inline(__always)
+    public static func widen(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        destination.update(from: source, count: count)
+    }
 }
 
-extension Float16: CacheElement {
+extension Float16: StoredFloat {
     @_transparent
     public static func load16(_ p: UnsafePointer<Float16>) -> SIMD16<Float> {
         // Lane by lane: the optimiser turns this into one vcvtph2ps, while the generic
@@ -52,6 +61,20 @@ extension Float16: CacheElement {
         }
         while i < count {
             destination[i] = Float16(source[i])
+            i += 1
+        }
+    }
+
+    @inline(__always)
+    public static func widen(_ source: UnsafePointer<Float16>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        let c16 = count & ~15
+        var i = 0
+        while i < c16 {
+            UnsafeMutableRawPointer(destination + i).storeBytes(of: load16(source + i), as: SIMD16<Float>.self)
+            i += 16
+        }
+        while i < count {
+            destination[i] = Float(source[i])
             i += 1
         }
     }
