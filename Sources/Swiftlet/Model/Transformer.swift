@@ -142,9 +142,8 @@ public final class Transformer: @unchecked Sendable {
             }
             pool.run { thread in
                 let columns = pool.partition(hidden, index: thread, granularity: 16)
-                let staging = stagesWeights && n <= Self.stagingRows ? pool.scratch(thread) : nil
-                multiply(xb, layer.gate, into: hb, rows: n, share: columns, staging: staging)
-                multiply(xb, layer.up, into: hb2, rows: n, share: columns, staging: staging)
+                multiply(xb, layer.gate, into: hb, rows: n, share: columns, thread: thread)
+                multiply(xb, layer.up, into: hb2, rows: n, share: columns, thread: thread)
                 for t in 0..<n {
                     VectorOps.swiGLU(hb + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
                 }
@@ -173,13 +172,16 @@ public final class Transformer: @unchecked Sendable {
     @inline(__always)
     private func project(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
         let share = pool.partition(w.rows, index: thread, granularity: 16)
-        multiply(input, w, into: output, rows: rows, share: share, staging: stagesWeights && rows <= Self.stagingRows ? pool.scratch(thread) : nil)
+        multiply(input, w, into: output, rows: rows, share: share, thread: thread)
     }
 
-    /// Weight rows `share` of `y = x · wᵀ`, in `w`'s format.
+    /// Weight rows `share` of `y = x · wᵀ`, in `w`'s format. Tiles stage (copy) each weight
+    /// block in thread scratch first when weights come from DRAM at small batches, and
+    /// always for F16, which is then widened once per block instead of once per row group.
     @inline(__always)
     private func multiply(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
-                          share: Range<Int>, staging: UnsafeMutableBufferPointer<Float>?) {
+                          share: Range<Int>, thread: Int) {
+        let staging = w.format == .f16 || (stagesWeights && rows <= Self.stagingRows) ? pool.scratch(thread) : nil
         switch w.format {
         case .f32:
             MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float.self), output, m: rows, n: w.rows, k: w.columns,
