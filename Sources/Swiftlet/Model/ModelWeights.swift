@@ -2,6 +2,7 @@
 /// in F16 (multiplied as stored, half the bytes; widening is exact, so the products are
 /// the same as on an F32 copy).
 public struct WeightMatrix: @unchecked Sendable {
+    /// How the elements are stored.
     public enum Format: Sendable { case f32, f16 }
     /// `(rows, columns)` of `Float` (`.f32`) or `Float16` (`.f16`).
     public let elements: UnsafeRawPointer
@@ -9,10 +10,12 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
 
+    /// A matrix of F32 elements at `pointer` (not copied; the caller keeps them alive).
     public init(f32 pointer: UnsafePointer<Float>, rows: Int, columns: Int) {
         (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f32, rows, columns)
     }
 
+    /// A matrix of F16 elements at `pointer` (not copied; the caller keeps them alive).
     public init(f16 pointer: UnsafePointer<Float16>, rows: Int, columns: Int) {
         (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f16, rows, columns)
     }
