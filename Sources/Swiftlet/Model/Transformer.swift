@@ -23,6 +23,9 @@ public final class Transformer: @unchecked Sendable {
     /// Batch sizes up to which tiles stage weights: from 64 rows on, the tiles' own reads
     /// keep up and the copy only costs (64-stream stories110M decode 4.5% faster without it).
     static let stagingRows = 32
+    /// Batch sizes from which tiles widen each F16 weight block once into scratch rather
+    /// than at every load (32-token prompts on the shipped model: 1-2 ms sooner without).
+    static let widenedRows = 64
 
     // Run state, llama2.c style. T = maxBatchTokens.
     private let x: UnsafeMutablePointer<Float>        // (T, dim) residual stream
@@ -176,12 +179,12 @@ public final class Transformer: @unchecked Sendable {
     }
 
     /// Weight rows `share` of `y = x · wᵀ`, in `w`'s format. Tiles stage (copy) each weight
-    /// block in thread scratch first when weights come from DRAM at small batches, and
-    /// always for F16, which is then widened once per block instead of once per row group.
+    /// block in thread scratch first when weights come from DRAM at small batches, and F16
+    /// from `widenedRows` on, widened once per block instead of once per row group.
     @inline(__always)
     private func multiply(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
                           share: Range<Int>, thread: Int) {
-        let staging = w.format == .f16 || (stagesWeights && rows <= Self.stagingRows) ? pool.scratch(thread) : nil
+        let staging = (w.format == .f16 && rows >= Self.widenedRows) || (stagesWeights && rows <= Self.stagingRows) ? pool.scratch(thread) : nil
         switch w.format {
         case .f32:
             MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float.self), output, m: rows, n: w.rows, k: w.columns,
