@@ -94,9 +94,10 @@ public final class Engine: @unchecked Sendable {
             policy.targetCosts = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
             _ = drafter.stepSeconds(batchSize: 1)
         } else {
-            // Warm up, as llama.cpp does before serving: one token through every layer brings
-            // the weights into cache and wakes the threads outside the first request's time.
-            _ = CostTable.measure(transformer, cache: cache, sizes: [1])
+            // Warm up, as llama.cpp does before serving: a step of one token and one of 32
+            // bring the weights into cache, run the decode and tile kernels once and wake the
+            // threads outside the first request's time.
+            _ = CostTable.measure(transformer, cache: cache, sizes: [1, 32])
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
