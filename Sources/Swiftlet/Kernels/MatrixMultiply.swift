@@ -14,9 +14,26 @@ public enum MatrixMultiply {
     ///   - x: activations, `(m, k)` row-major.
     ///   - w: weights, `(n, k)` row-major, F32 or F16 (widened as read: same sums).
     ///   - y: output, `(m, n)` row-major.
-    public static func multiply<W: StoredFloat>(
-        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, into y: UnsafeMutablePointer<Float>,
+    public static func multiply(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
         m: Int, n: Int, k: Int, pool: ThreadPool, streamingRows: Int = defaultStreamingRows, staged: Bool = false
+    ) {
+        multiplyGeneric(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamingRows, staged: staged)
+    }
+
+    /// `multiply` with F16 weights (widened as read: the same sums as on their F32 copies).
+    public static func multiply(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float16>, into y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, pool: ThreadPool, streamingRows: Int = defaultStreamingRows, staged: Bool = false
+    ) {
+        multiplyGeneric(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamingRows, staged: staged)
+    }
+
+    // Concrete public entry points: a generic one called from another module would run
+    // unspecialised, every load through a witness table.
+    private static func multiplyGeneric<W: StoredFloat>(
+        _ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, into y: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, pool: ThreadPool, streamingRows: Int, staged: Bool
     ) {
         pool.run { thread in
             let rows = pool.partition(n, index: thread, granularity: 4)
@@ -130,9 +147,39 @@ public enum MatrixMultiply {
             i += 4
         }
         while i < m {
-            for j in 0..<columns { y[i * n + j] = dot(x + i * k, w + j * k, k) }
+            var j = 0
+            while j + 4 <= columns {
+                tile1x4(x + i * k, w + j * k, y + i * n + j, k: k)
+                j += 4
+            }
+            while j < columns {
+                y[i * n + j] = dot(x + i * k, w + j * k, k)
+                j += 1
+            }
             i += 1
         }
+    }
+
+    /// One activation row against four weight rows: four independent accumulators (one
+    /// would wait on its own multiply-adds), each summed like `dot`.
+    @inline(__always)
+    static func tile1x4<W: StoredFloat>(_ x: UnsafePointer<Float>, _ w: UnsafePointer<W>, _ y: UnsafeMutablePointer<Float>, k: Int) {
+        let k16 = k & ~15
+        let w0 = w, w1 = w + k, w2 = w + 2 * k, w3 = w + 3 * k
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var t = 0
+        while t < k16 {
+            let u = load(x + t)
+            a0.addProduct(u, W.load16(w0 + t))
+            a1.addProduct(u, W.load16(w1 + t))
+            a2.addProduct(u, W.load16(w2 + t))
+            a3.addProduct(u, W.load16(w3 + t))
+            t += 16
+        }
+        y[0] = VectorOps.laneSum(a0) + tail(x, w0, from: k16, to: k)
+        y[1] = VectorOps.laneSum(a1) + tail(x, w1, from: k16, to: k)
+        y[2] = VectorOps.laneSum(a2) + tail(x, w2, from: k16, to: k)
+        y[3] = VectorOps.laneSum(a3) + tail(x, w3, from: k16, to: k)
     }
 
     @inline(__always)
