@@ -27,6 +27,7 @@ public final class PagedAttention: @unchecked Sendable {
     private let tileStarts: UnsafeMutablePointer<Int32>
     /// `(threads, itemRows, maxContext)` attention weights of the item a thread works on.
     private let scores: UnsafeMutablePointer<Float>
+    private let scoreBytes: Int
 
     /// Scratch for up to `maxBatchTokens` tokens per call, sequences up to `maxContext`
     /// positions, and `threadCount` threads.
@@ -37,14 +38,14 @@ public final class PagedAttention: @unchecked Sendable {
         // Up to 64 rows (every head of a decode token in one item), fewer for long contexts.
         itemRows = max(Self.tileRows, min(64, (1 << 20) / max(1, maxContext)))
         tileStarts = .allocate(capacity: maxBatchTokens + 1)
-        let count = threadCount * itemRows * maxContext
-        scores = .allocate(capacity: count)
-        scores.initialize(repeating: 0, count: count)
+        // Backed only where used: a long-context model's rows need not all be touched.
+        scoreBytes = threadCount * itemRows * maxContext * MemoryLayout<Float>.stride
+        scores = Memory.allocateZeroed(bytes: scoreBytes).bindMemory(to: Float.self, capacity: threadCount * itemRows * maxContext)
     }
 
     deinit {
         tileStarts.deallocate()
-        scores.deallocate()
+        Memory.deallocateZeroed(scores, bytes: scoreBytes)
     }
 
     /// Tokens of one sequence per tile.
