@@ -1,12 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds compile the library for the build machine's CPU (AVX-512 here), as
-// llama.cpp's GGML_NATIVE does. Set SWIFTLET_PORTABLE=1 to build a binary that runs on
-// any x86-64 / arm64 CPU of its kind (slower SIMD kernels).
-let portable = Context.environment["SWIFTLET_PORTABLE"] == "1"
-let releaseFlags: [String] = portable ? ["-Ounchecked"] : ["-Ounchecked", "-target-cpu", "native"]
-
+// No unsafe build flags anywhere: Swiftlet must resolve as a versioned dependency. The hot
+// loops live in CSwiftletKernels, whose per-ISA variants (AVX-512, AVX2, baseline) carry
+// their own target attributes and are chosen at run time from the CPU's features.
 let package = Package(
     name: "Swiftlet",
     platforms: [.macOS(.v15)],
@@ -24,9 +21,12 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(
+            name: "CSwiftletKernels",
+            linkerSettings: [.linkedLibrary("m", .when(platforms: [.linux]))]
+        ),
+        .target(
             name: "Swiftlet",
-            dependencies: ["CBLAS"],
-            swiftSettings: [.unsafeFlags(releaseFlags, .when(configuration: .release))]
+            dependencies: ["CBLAS", "CSwiftletKernels"]
         ),
         .executableTarget(
             name: "swiftlet",
@@ -37,8 +37,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SwiftletTests",
-            dependencies: ["Swiftlet", "swiftlet"],
-            swiftSettings: [.unsafeFlags(releaseFlags, .when(configuration: .release))]
+            dependencies: ["Swiftlet", "swiftlet"]
         ),
     ],
     swiftLanguageModes: [.v5]

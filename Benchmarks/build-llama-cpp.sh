@@ -103,7 +103,9 @@ else
     PY="python3"
     [[ -x "$BENCH_DIR/.venv/bin/python" ]] && PY="$BENCH_DIR/.venv/bin/python"
     log "downloading llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION sdist from PyPI"
-    "$PY" -m pip download --no-deps --no-binary :all: \
+    # The sdist itself, never a wheel; its build backend (scikit-build-core, cmake) may come
+    # as wheels while pip prepares the metadata (with :all: pip compiles cmake from source).
+    "$PY" -m pip download --no-deps --no-binary llama-cpp-python \
         "llama-cpp-python==$LLAMA_CPP_PYTHON_VERSION" -d "$PEERS_DIR"
     if ! sdist_ok; then
         log "ERROR: sha256 mismatch or missing file for $SDIST"

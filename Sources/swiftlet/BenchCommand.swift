@@ -84,6 +84,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if !json { print("kernels: \(KernelPath.summary)\n") }
         if engine.draftModel != nil || engine.draft != nil {
             try await runSpeculative()
         } else if sharedPrefixTokens > 0 {
@@ -378,7 +379,10 @@ struct PrefixRow {
 }
 
 /// One JSON object on one line, keys sorted (the `--json` output format of `bench`).
+/// Every row names the CPU path of the kernels that produced it (`kernel_path`).
 func encodeJSONLine(_ object: [String: Any]) -> String {
+    var object = object
+    object["kernel_path"] = KernelPath.current.rawValue
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     return String(decoding: data, as: UTF8.self)
 }

@@ -38,6 +38,7 @@ struct EngineOptions: ParsableArguments {
     var prefixCache: String = "on"
 
     func validate() throws {
+        do { try KernelPath.validateEnvironment(ProcessInfo.processInfo.environment) } catch { throw ValidationError("\(error)") }
         if let draft, draft != "model" && draft != "ngram" { throw ValidationError("--draft must be model or ngram") }
         if draft == "model" && draftModel == nil { throw ValidationError("--draft model needs --draft-model PATH") }
         guard KVCacheType(rawValue: kvCacheType) != nil else { throw ValidationError("--kv-cache-type must be f32 or f16") }

@@ -15,9 +15,11 @@ struct InspectCommand: ParsableCommand {
     var tensors = false
 
     func run() throws {
+        try KernelPath.validateEnvironment(ProcessInfo.processInfo.environment)
         let loaded = try ModelLoader.load(path: model)
         let c = loaded.configuration
         print("file: \(model)")
+        print("kernels: \(KernelPath.summary)")
         print("format: \(loaded.formatDescription), \(String(format: "%.1f", Double(loaded.fileSize) / 1_048_576)) MiB on disk")
         if let name = try? loaded.metadata?.string("general.name") { print("name: \(name)") }
         print("architecture: llama, \(c.layerCount) layers, dim \(c.dimension), \(c.headCount) heads (\(c.kvHeadCount) KV, head dim \(c.headDimension)), ffn \(c.hiddenDimension)")

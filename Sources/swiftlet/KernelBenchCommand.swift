@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Swiftlet
 
-/// `swiftlet bench-kernels`: GFLOP/s of the linear-layer kernels for weight shapes and
-/// batch sizes, Swiftlet's batch-invariant kernel side by side with OpenBLAS sgemm.
+/// `swiftlet bench-kernels`: GFLOP/s of the linear-layer kernels for weight shapes, batch
+/// sizes and weight formats, Swiftlet's batch-invariant kernels side by side with OpenBLAS
+/// sgemm (on the F32 copy of the same weights).
 struct KernelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-kernels",
@@ -18,11 +19,11 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "Threads.")
     var threads: Int = 2
 
-    @Option(help: "Batch sizes up to which weights stream one row at a time (kernel choice).")
-    var streamLimit: Int = MatrixMultiply.defaultStreamingRows
+    @Option(help: "Weight format: f32, f16, bf16, q8_0 or q4_0.")
+    var format: String = "f32"
 
-    @Flag(help: "Copy each weight block to thread scratch before the tiles (as for models larger than L3).")
-    var staged = false
+    @Flag(help: "Walk the weights as for a model larger than the last-level cache (single streams, staged tiles).")
+    var fromMemory = false
 
     @Option(help: "Seconds to spend per measurement.")
     var seconds: Double = 0.3
@@ -43,7 +44,12 @@ struct KernelBenchCommand: ParsableCommand {
     var kvCacheType: String = "f32"
 
     func run() throws {
+        try KernelPath.validateEnvironment(ProcessInfo.processInfo.environment)
         if attention { return try runAttention() }
+        guard let type = GGMLType.allCases.first(where: { $0.name.lowercased() == format.lowercased() }),
+              let weightFormat = WeightFormat(type) else {
+            throw ValidationError("--format must be one of \(WeightFormat.supportedNames)")
+        }
         let pool = ThreadPool(threadCount: threads)
         BLAS.setThreadCount(threads)
         let parsedShapes = try shapes.split(separator: ",").map { part -> (Int, Int) in
@@ -55,20 +61,30 @@ struct KernelBenchCommand: ParsableCommand {
             guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
             return m
         }
-        print("shape        rows   swiftlet GFLOP/s   sgemm GFLOP/s")
+        print("kernels: \(KernelPath.summary)")
+        print("format  shape        rows   swiftlet GFLOP/s   weight GB/s   sgemm GFLOP/s")
         for (n, k) in parsedShapes {
+            guard weightFormat.holdsRows(of: k) else { throw ValidationError("\(k) columns are not whole \(weightFormat) blocks") }
+            var rng = SeededGenerator(seed: 1)
+            let floats = (0..<(n * k)).map { _ in rng.nextFloat() * 2 - 1 }  // (n, k)
+            let encoded = try WeightQuantizer.encode(floats, columns: k, as: type)
             for m in batchSizes {
-                let x = UnsafeMutablePointer<Float>.allocate(capacity: m * k)  // (m, k)
-                let w = UnsafeMutablePointer<Float>.allocate(capacity: n * k)  // (n, k)
+                let x = ActivationBuffer(capacity: m, columns: k, formats: [weightFormat])  // (m, k)
                 let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)  // (m, n)
-                defer { x.deallocate(); w.deallocate(); y.deallocate() }
-                var rng = SeededGenerator(seed: 1)
-                for i in 0..<(m * k) { x[i] = rng.nextFloat() * 2 - 1 }
-                for i in 0..<(n * k) { w[i] = rng.nextFloat() * 2 - 1 }
+                defer { y.deallocate() }
+                for i in 0..<(m * k) { x.floats[i] = rng.nextFloat() * 2 - 1 }
+                x.prepare(rows: m, kernels: .default)
                 let flops = 2.0 * Double(m * n * k)
-                let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, n: n, k: k, pool: pool, streamingRows: streamLimit, staged: staged) }
-                let blas = measure(flops: flops) { BLAS.multiply(x, w, into: y, m: m, n: n, k: k) }
-                print(String(format: "%-12@ %4d   %16.1f   %13.1f", "\(n)x\(k)", m, ours, blas))
+                let (ours, blas): (Double, Double) = encoded.withUnsafeBytes { bytes in
+                    let w = WeightMatrix(elements: bytes.baseAddress!, format: weightFormat, rows: n, columns: k)
+                    let ours = measure(flops: flops) { MatrixMultiply.multiply(x, w, into: y, m: m, pool: pool, fromMemory: fromMemory) }
+                    let blas = floats.withUnsafeBufferPointer { f in
+                        measure(flops: flops) { BLAS.multiply(x.floats, f.baseAddress!, into: y, m: m, n: n, k: k) }
+                    }
+                    return (ours, blas)
+                }
+                let gigabytes = ours / flops * Double(encoded.count)
+                print(String(format: "%-7@ %-12@ %4d   %16.1f   %11.1f   %13.1f", weightFormat.description, "\(n)x\(k)", m, ours, gigabytes, blas))
             }
         }
     }
@@ -98,6 +114,7 @@ struct KernelBenchCommand: ParsableCommand {
                                                headDimension: dims[2], hiddenDimension: 4 * dims[0] * dims[2], vocabularySize: 2,
                                                contextLength: context)
         let pool = ThreadPool(threadCount: threads)
+        print("kernels: \(KernelPath.summary)")
         print("sequences  context  queries  type   µs per layer   KV GB/s")
         for sequences in try rows.split(separator: ",").map({ part -> Int in
             guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
@@ -123,6 +140,7 @@ struct KernelBenchCommand: ParsableCommand {
             }
             let tokens = sequences * queryTokens
             let kernel = PagedAttention(configuration: configuration, maxBatchTokens: tokens, maxContext: context, threadCount: threads)
+
             let queries = (0..<(tokens * configuration.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (tokens, queryDim)
             let output = UnsafeMutablePointer<Float>.allocate(capacity: tokens * configuration.queryDimension)  // (tokens, queryDim)
             defer { output.deallocate() }

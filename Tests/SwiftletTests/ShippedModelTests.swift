@@ -28,8 +28,8 @@ struct ShippedModelTests {
         let parameters = target.configuration.parameterCount
         #expect(parameters >= 15_000_000 && parameters <= 30_000_000, "target has \(parameters) parameters")
         // F16 matrices are multiplied as stored: two bytes per weight read per token.
-        #expect(target.weights.layers.allSatisfy { $0.query.format == .f16 && $0.down.format == .f16 })
-        #expect(target.weights.classifier.format == .f16)
+        #expect(target.weights.layers.allSatisfy { $0.query.format.type == .f16 && $0.down.format.type == .f16 })
+        #expect(target.weights.classifier.format.type == .f16)
         #expect(target.weights.bytesPerToken <= 2 * parameters)
         // The draft costs at most a tenth of the target's per-token FLOPs.
         #expect(draft.weights.bytesPerToken * 10 <= target.weights.bytesPerToken)

@@ -5,12 +5,23 @@ import Foundation
 enum TestModels {
     /// A deterministic random model with a byte-fallback SentencePiece vocabulary.
     static func tiny(dimension: Int = 32, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, hidden: Int = 72,
-                     vocabulary: Int = 300, context: Int = 256, seed: UInt64 = 7, tied: Bool = false) -> [UInt8] {
+                     vocabulary: Int = 300, context: Int = 256, seed: UInt64 = 7, tied: Bool = false,
+                     weightType: GGMLType = .f32) -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         func random(_ count: Int, scale: Float) -> [Float] {
             (0..<count).map { _ in (rng.nextFloat() * 2 - 1) * scale }
         }
         var w = GGUFWriter()
+        /// A matrix `[inputs, outputs]` (ggml order) in `weightType`.
+        func matrix(_ name: String, _ inputs: Int, _ outputs: Int, scale: Float) {
+            let values = random(inputs * outputs, scale: scale)
+            if weightType == .f32 {
+                w.addTensor(name, dimensions: [inputs, outputs], floats: values)
+            } else {
+                w.addTensor(name, dimensions: [inputs, outputs], type: weightType,
+                            data: try! WeightQuantizer.encode(values, columns: inputs, as: weightType))
+            }
+        }
         w.add("general.architecture", .string("llama"))
         w.add("llama.embedding_length", .uint32(UInt32(dimension)))
         w.add("llama.block_count", .uint32(UInt32(layers)))
@@ -42,21 +53,21 @@ enum TestModels {
         w.add("tokenizer.ggml.unknown_token_id", .uint32(0))
         let hd = dimension / heads, kv = kvHeads * hd
         let s: Float = 0.3
-        w.addTensor("token_embd.weight", dimensions: [dimension, vocabulary], floats: random(vocabulary * dimension, scale: 1))
+        matrix("token_embd.weight", dimension, vocabulary, scale: 1)
         for l in 0..<layers {
             w.addTensor("blk.\(l).attn_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
-            w.addTensor("blk.\(l).attn_q.weight", dimensions: [dimension, dimension], floats: random(dimension * dimension, scale: s))
-            w.addTensor("blk.\(l).attn_k.weight", dimensions: [dimension, kv], floats: random(dimension * kv, scale: s))
-            w.addTensor("blk.\(l).attn_v.weight", dimensions: [dimension, kv], floats: random(dimension * kv, scale: s))
-            w.addTensor("blk.\(l).attn_output.weight", dimensions: [dimension, dimension], floats: random(dimension * dimension, scale: s))
+            matrix("blk.\(l).attn_q.weight", dimension, dimension, scale: s)
+            matrix("blk.\(l).attn_k.weight", dimension, kv, scale: s)
+            matrix("blk.\(l).attn_v.weight", dimension, kv, scale: s)
+            matrix("blk.\(l).attn_output.weight", dimension, dimension, scale: s)
             w.addTensor("blk.\(l).ffn_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
-            w.addTensor("blk.\(l).ffn_gate.weight", dimensions: [dimension, hidden], floats: random(dimension * hidden, scale: s))
-            w.addTensor("blk.\(l).ffn_up.weight", dimensions: [dimension, hidden], floats: random(dimension * hidden, scale: s))
-            w.addTensor("blk.\(l).ffn_down.weight", dimensions: [hidden, dimension], floats: random(dimension * hidden, scale: s))
+            matrix("blk.\(l).ffn_gate.weight", dimension, hidden, scale: s)
+            matrix("blk.\(l).ffn_up.weight", dimension, hidden, scale: s)
+            matrix("blk.\(l).ffn_down.weight", hidden, dimension, scale: s)
         }
         w.addTensor("output_norm.weight", dimensions: [dimension], floats: random(dimension, scale: 0.2).map { 1 + $0 })
         if !tied {
-            w.addTensor("output.weight", dimensions: [dimension, vocabulary], floats: random(vocabulary * dimension, scale: 1))
+            matrix("output.weight", dimension, vocabulary, scale: 1)
         }
         return w.serialized()
     }

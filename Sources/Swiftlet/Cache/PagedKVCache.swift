@@ -78,36 +78,39 @@ public final class PagedKVCache: @unchecked Sendable {
         ((layer * blockCount + block) * kvHeadCount + kvHead) * blockSize * headDimension
     }
 
-    /// Keys of `kvHead` in `block` of `layer`: `(headDimension, blockSize)` of `Element`.
+    /// Keys of `kvHead` in `block` of `layer`: `(headDimension, blockSize)` elements of `type`.
     @inline(__always)
-    func keys<Element: StoredFloat>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
-        keys.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
+    func keys(layer: Int, block: Int, kvHead: Int) -> UnsafeMutableRawPointer {
+        keys + offset(layer: layer, block: block, kvHead: kvHead) * type.byteCount
     }
 
-    /// Values of `kvHead` in `block` of `layer`: `(blockSize, headDimension)` of `Element`.
+    /// Values of `kvHead` in `block` of `layer`: `(blockSize, headDimension)` elements of `type`.
     @inline(__always)
-    func values<Element: StoredFloat>(layer: Int, block: Int, kvHead: Int, as _: Element.Type) -> UnsafeMutablePointer<Element> {
-        values.assumingMemoryBound(to: Element.self) + offset(layer: layer, block: block, kvHead: kvHead)
+    func values(layer: Int, block: Int, kvHead: Int) -> UnsafeMutableRawPointer {
+        values + offset(layer: layer, block: block, kvHead: kvHead) * type.byteCount
     }
 
     /// Stores one token's keys and values, `(kvDimension)` floats each, at `slot` of `block`.
     public func store(keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int) {
+        let hd = headDimension
         switch type {
-        case .f32: store(k, v, layer: layer, block: block, slot: slot, as: Float.self)
-        case .f16: store(k, v, layer: layer, block: block, slot: slot, as: Float16.self)
-        }
-    }
-
-    private func store<Element: StoredFloat>(_ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>, layer: Int, block: Int, slot: Int,
-                                              as _: Element.Type) {
-        for head in 0..<kvHeadCount {
-            let at = offset(layer: layer, block: block, kvHead: head)
-            let headKeys = keys.assumingMemoryBound(to: Element.self) + at + slot  // column `slot` of (headDimension, blockSize)
-            for d in 0..<headDimension {
-                Element.store(k + head * headDimension + d, into: headKeys + d * blockSize, count: 1)
+        case .f32:
+            for head in 0..<kvHeadCount {
+                let headKeys = keys(layer: layer, block: block, kvHead: head).assumingMemoryBound(to: Float.self) + slot
+                for d in 0..<hd { headKeys[d * blockSize] = k[head * hd + d] }  // column `slot` of (hd, blockSize)
+                let headValues = values(layer: layer, block: block, kvHead: head).assumingMemoryBound(to: Float.self) + slot * hd
+                headValues.update(from: v + head * hd, count: hd)
             }
-            Element.store(v + head * headDimension, into: values.assumingMemoryBound(to: Element.self) + at + slot * headDimension,
-                          count: headDimension)
+        case .f16:
+            withUnsafeTemporaryAllocation(of: UInt16.self, capacity: hd) { halves in
+                let h = halves.baseAddress!
+                for head in 0..<kvHeadCount {
+                    Kernels.default.narrowToHalves(k + head * hd, into: h, count: hd)
+                    let headKeys = keys(layer: layer, block: block, kvHead: head).assumingMemoryBound(to: UInt16.self) + slot
+                    for d in 0..<hd { headKeys[d * blockSize] = h[d] }
+                    Kernels.default.narrowToHalves(v + head * hd, into: values(layer: layer, block: block, kvHead: head) + slot * hd * 2, count: hd)
+                }
+            }
         }
     }
 

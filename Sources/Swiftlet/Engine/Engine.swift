@@ -69,7 +69,8 @@ public final class Engine: @unchecked Sendable {
         }
         maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength)
         transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
-                                  maxContext: maxContext, threadCount: configuration.threadCount)
+                                  maxContext: maxContext, threadCount: configuration.threadCount,
+                                  kernels: configuration.kernelPath.map(Kernels.init(path:)) ?? .default)
         if let blocks = configuration.kvCacheBlocks {
             cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks,
                                  type: configuration.kvCacheType)
@@ -82,7 +83,7 @@ public final class Engine: @unchecked Sendable {
             drafter = try DraftModelDrafter(
                 model: draftModel, targetVocabularySize: model.configuration.vocabularySize, targetTokenizer: self.tokenizer,
                 maxBatchTokens: configuration.maxBatchTokens, maxContext: maxContext,
-                kvTokens: cache.tokenCapacity, pool: transformer.pool)
+                kvTokens: cache.tokenCapacity, pool: transformer.pool, kernels: transformer.kernels)
         case .promptLookup:
             drafter = PromptLookupDrafter()
         case nil:

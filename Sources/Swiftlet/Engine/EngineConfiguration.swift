@@ -24,10 +24,14 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Choose each step's draft length from measured acceptance and step costs (down to
     /// none); off, always draft `maxDraftTokens`.
     public var adaptiveDraftLength: Bool
+    /// CPU path of the kernels; nil = the default (the best the CPU has, or `SWIFTLET_CPU`).
+    public var kernelPath: KernelPath?
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,
-                prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true) {
+                prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true,
+                kernelPath: KernelPath? = nil) {
+        self.kernelPath = kernelPath
         self.maxDraftTokens = maxDraftTokens
         self.adaptiveDraftLength = adaptiveDraftLength
         self.prefixCaching = prefixCaching

@@ -28,7 +28,7 @@ public final class PerplexityEvaluator {
     ///   - context: tokens per window, BOS included; 2 through the model's context length.
     ///   - threadCount: compute threads, the caller included.
     /// - Throws: `PerplexityError` for a context out of range.
-    public init(weights: ModelWeights, context: Int, threadCount: Int) throws {
+    public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default) throws {
         let configuration = weights.configuration
         guard context >= 2 else { throw PerplexityError.contextTooSmall(context) }
         guard context <= configuration.contextLength else {
@@ -36,7 +36,7 @@ public final class PerplexityEvaluator {
         }
         self.context = context
         self.configuration = configuration
-        transformer = Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount)
+        transformer = Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount, kernels: kernels)
         let blockSize = 16
         let cache = PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
         self.cache = cache

@@ -46,44 +46,55 @@ struct GGUFModel {
         self.configuration = configuration
     }
 
-    /// The weights: F32 and F16 matrices in place in the mapping, others decoded to owned F32 buffers.
+    /// The weights, multiplied as stored: matrices point into the mapping in their file
+    /// format; norms in a format other than F32 are decoded to owned F32 buffers.
     func weights() throws -> ModelWeights {
         let c = configuration
         let storage = WeightStorage(file: file.file)
-        func tensor(_ name: String, _ shape: [Int]) throws -> UnsafePointer<Float> {
+        func info(_ name: String, _ shape: [Int]) throws -> GGUFTensorInfo {
             guard let info = file.tensor(named: name) else {
                 throw ModelFileError.malformed("missing tensor '\(name)'")
             }
             guard info.dimensions == shape || (shape.count == 1 && info.dimensions == [shape[0], 1]) else {
                 throw ModelFileError.malformed("tensor '\(name)' has shape \(info.dimensions), expected \(shape)")
             }
+            return info
+        }
+        func format(of info: GGUFTensorInfo) throws -> WeightFormat {
+            guard let format = WeightFormat(info.type) else {
+                throw ModelFileError.unsupported("tensor '\(info.name)' has type \(info.type.name), not one of \(WeightFormat.supportedNames)")
+            }
+            return format
+        }
+        func vector(_ name: String, _ count: Int) throws -> UnsafePointer<Float> {
+            let info = try info(name, [count])
             let data = file.data(of: info)
             if info.type == .f32, Int(bitPattern: data.baseAddress) % 4 == 0 {
                 return data.baseAddress!.assumingMemoryBound(to: Float.self)
             }
             let decoded = storage.allocate(info.elementCount)
-            Dequantize.decode(data, type: info.type, count: info.elementCount, into: decoded)
+            try format(of: info).dequantizeRow(data.baseAddress!, into: decoded, count: info.elementCount)
             return UnsafePointer(decoded)
         }
         // ggml shapes list the input (contiguous) dimension first.
         func matrix(_ name: String, out: Int, in inputs: Int) throws -> WeightMatrix {
-            // F16 stays F16: the kernels widen it as they read (half the bytes per token).
-            if let info = file.tensor(named: name), info.type == .f16, info.dimensions == [inputs, out],
-               let base = file.data(of: info).baseAddress, Int(bitPattern: base) % 2 == 0 {
-                return WeightMatrix(f16: base.assumingMemoryBound(to: Float16.self), rows: out, columns: inputs)
+            let info = try info(name, [inputs, out])
+            let format = try format(of: info)
+            guard format.holdsRows(of: inputs) else {
+                throw ModelFileError.malformed("tensor '\(name)' rows of \(inputs) are not whole \(format) blocks")
             }
-            return WeightMatrix(f32: try tensor(name, [inputs, out]), rows: out, columns: inputs)
+            return WeightMatrix(elements: file.data(of: info).baseAddress!, format: format, rows: out, columns: inputs)
         }
         let d = c.dimension, h = c.hiddenDimension, q = c.queryDimension, kv = c.kvDimension
         let layers = try (0..<c.layerCount).map { i in
             let p = "blk.\(i)."
             return LayerWeights(
-                attentionNorm: try tensor(p + "attn_norm.weight", [d]),
+                attentionNorm: try vector(p + "attn_norm.weight", d),
                 query: try matrix(p + "attn_q.weight", out: q, in: d),
                 key: try matrix(p + "attn_k.weight", out: kv, in: d),
                 value: try matrix(p + "attn_v.weight", out: kv, in: d),
                 output: try matrix(p + "attn_output.weight", out: d, in: q),
-                ffnNorm: try tensor(p + "ffn_norm.weight", [d]),
+                ffnNorm: try vector(p + "ffn_norm.weight", d),
                 gate: try matrix(p + "ffn_gate.weight", out: h, in: d),
                 up: try matrix(p + "ffn_up.weight", out: h, in: d),
                 down: try matrix(p + "ffn_down.weight", out: d, in: h))
@@ -92,6 +103,6 @@ struct GGUFModel {
         let classifier = c.tiedEmbeddings ? embedding : try matrix("output.weight", out: c.vocabularySize, in: d)
         return ModelWeights(
             configuration: c, tokenEmbedding: embedding, layers: layers,
-            outputNorm: try tensor("output_norm.weight", [d]), classifier: classifier, storage: storage)
+            outputNorm: try vector("output_norm.weight", d), classifier: classifier, storage: storage)
     }
 }

@@ -1,37 +1,3 @@
-/// A read-only matrix, row-major `(rows, columns)`: a weight's `[out x in]`, in F32 or
-/// in F16 (multiplied as stored, half the bytes; widening is exact, so the products are
-/// the same as on an F32 copy).
-public struct WeightMatrix: @unchecked Sendable {
-    /// How the elements are stored.
-    public enum Format: Sendable { case f32, f16 }
-    /// `(rows, columns)` of `Float` (`.f32`) or `Float16` (`.f16`).
-    public let elements: UnsafeRawPointer
-    public let format: Format
-    public let rows: Int
-    public let columns: Int
-
-    /// A matrix of F32 elements at `pointer` (not copied; the caller keeps them alive).
-    public init(f32 pointer: UnsafePointer<Float>, rows: Int, columns: Int) {
-        (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f32, rows, columns)
-    }
-
-    /// A matrix of F16 elements at `pointer` (not copied; the caller keeps them alive).
-    public init(f16 pointer: UnsafePointer<Float16>, rows: Int, columns: Int) {
-        (elements, format, self.rows, self.columns) = (UnsafeRawPointer(pointer), .f16, rows, columns)
-    }
-
-    /// Bytes of all elements.
-    public var byteCount: Int { rows * columns * (format == .f32 ? 4 : 2) }
-
-    /// Writes row `index` as `columns` floats to `destination`.
-    public func copyRow(_ index: Int, into destination: UnsafeMutablePointer<Float>) {
-        switch format {
-        case .f32: Float.widen(elements.assumingMemoryBound(to: Float.self) + index * columns, into: destination, count: columns)
-        case .f16: Float16.widen(elements.assumingMemoryBound(to: Float16.self) + index * columns, into: destination, count: columns)
-        }
-    }
-}
-
 /// One decoder block's weights. Matrices are `[out x in]`.
 public struct LayerWeights: @unchecked Sendable {
     public let attentionNorm: UnsafePointer<Float>  // (dim)
@@ -45,9 +11,8 @@ public struct LayerWeights: @unchecked Sendable {
     public let down: WeightMatrix                   // (dim, hidden)
 }
 
-/// All weights of a Llama decoder. F32 and F16 matrices point into the file's memory map;
-/// other encodings (and norms in other formats) were decoded at load into F32 buffers this
-/// object owns.
+/// All weights of a Llama decoder. Matrices point into the file's memory map in their stored
+/// format; norms stored in other formats were decoded at load into F32 buffers this object owns.
 public final class ModelWeights: @unchecked Sendable {
     public let configuration: ModelConfiguration
     public let tokenEmbedding: WeightMatrix         // (vocab, dim)
@@ -66,6 +31,13 @@ public final class ModelWeights: @unchecked Sendable {
         self.classifier = classifier
         self.storage = storage
     }
+
+    /// Formats of the matrices that read the normed residual rows (query, key, value, gate, up).
+    public var inputFormats: [WeightFormat] { layers.flatMap { [$0.query.format, $0.key.format, $0.value.format, $0.gate.format, $0.up.format] } }
+    /// Formats of the matrices that read attention outputs.
+    public var attentionOutputFormats: [WeightFormat] { layers.map(\.output.format) }
+    /// Formats of the matrices that read the FFN's hidden rows.
+    public var downFormats: [WeightFormat] { layers.map(\.down.format) }
 
     /// Bytes of weights read per token (every matrix once; the embedding row is not counted).
     public var bytesPerToken: Int {

@@ -15,32 +15,26 @@ public final class Transformer: @unchecked Sendable {
     public let maxBatchTokens: Int
     /// Positions beyond this are rejected by the engine (RoPE table and attention scratch size).
     public let maxContext: Int
-    /// Batch sizes whose weights stream one row at a time: up to 8 when the weights cannot
-    /// stay in the 32 MB L3 cache between steps (they come from DRAM), else 2.
-    public let streamingRows: Int
-    /// Whether tiles copy each weight block to thread scratch first (weights from DRAM).
-    public let stagesWeights: Bool
-    /// Batch sizes up to which tiles stage weights: from 64 rows on, the tiles' own reads
-    /// keep up and the copy only costs (64-stream stories110M decode 4.5% faster without it).
-    static let stagingRows = 32
-    /// Batch sizes from which tiles widen each F16 weight block once into scratch rather
-    /// than at every load (32-token prompts on the shipped model: 1-2 ms sooner without).
-    static let widenedRows = 64
+    /// Whether the weights stream from memory each step (past the last-level cache); the
+    /// kernels then favour single sequential streams.
+    public let weightsFromMemory: Bool
+    /// The CPU path of the kernels.
+    public let kernels: Kernels
 
     // Run state, llama2.c style. T = maxBatchTokens.
     private let x: UnsafeMutablePointer<Float>        // (T, dim) residual stream
-    private let xb: UnsafeMutablePointer<Float>       // (T, dim) normed input of a sublayer
+    private let xb: ActivationBuffer                  // (T, dim) normed input of a sublayer
     private let xb2: UnsafeMutablePointer<Float>      // (T, dim) sublayer output
     private let q: UnsafeMutablePointer<Float>        // (T, queryDim)
     private let k: UnsafeMutablePointer<Float>        // (T, kvDim)
     private let v: UnsafeMutablePointer<Float>        // (T, kvDim)
-    private let attention: UnsafeMutablePointer<Float> // (T, queryDim) attention output
-    private let hb: UnsafeMutablePointer<Float>       // (T, hidden) gate, then SwiGLU output
+    private let attention: ActivationBuffer           // (T, queryDim) attention output
+    private let hb: ActivationBuffer                  // (T, hidden) gate, then SwiGLU output
     private let hb2: UnsafeMutablePointer<Float>      // (T, hidden) up
     private let attentionKernel: PagedAttention       // attention with its own scratch
     private let ropeCos: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
     private let ropeSin: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
-    private let logitInput: UnsafeMutablePointer<Float> // (T, dim) normed rows that want logits
+    private let logitInput: ActivationBuffer          // (T, dim) normed rows that want logits
     private let logits: UnsafeMutablePointer<Float>   // (T, vocab)
     private let logitRows: UnsafeMutablePointer<Int32> // (T) batch index of each logit row
     private var allocations: [(UnsafeMutableRawPointer, Int)] = []
@@ -50,22 +44,24 @@ public final class Transformer: @unchecked Sendable {
     ///   - maxBatchTokens: most tokens in one `forward` step.
     ///   - maxContext: longest sequence (defaults to the model's context length).
     ///   - threadCount: compute threads, the caller included.
-    public convenience init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int) {
-        self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount))
+    ///   - kernels: the CPU path of the kernels (the default path unless given).
+    public convenience init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int,
+                            kernels: Kernels = .default) {
+        self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount),
+                  kernels: kernels)
     }
 
     /// Creates the decoder's run state on an existing thread pool (a draft model shares the
     /// target's threads instead of oversubscribing the cores).
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool) {
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) {
         let c = weights.configuration
+        self.kernels = kernels
         configuration = c
         self.weights = weights
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.maxContext = max(1, min(maxContext ?? c.contextLength, 1 << 20))
         self.pool = pool
-        let fromMemory = weights.bytesPerToken > 32 << 20
-        streamingRows = fromMemory ? 8 : MatrixMultiply.defaultStreamingRows
-        stagesWeights = fromMemory
+        weightsFromMemory = MatrixMultiply.streamsFromMemory(weightBytesPerStep: weights.bytesPerToken)
         let t = self.maxBatchTokens
         var allocations: [(UnsafeMutableRawPointer, Int)] = []
         func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
@@ -75,18 +71,19 @@ public final class Transformer: @unchecked Sendable {
             return raw.bindMemory(to: T.self, capacity: count)
         }
         x = buffer(t * c.dimension)
-        xb = buffer(t * c.dimension)
+        xb = ActivationBuffer(capacity: t, columns: c.dimension, formats: weights.inputFormats)
         xb2 = buffer(t * c.dimension)
         q = buffer(t * c.queryDimension)
         k = buffer(t * c.kvDimension)
         v = buffer(t * c.kvDimension)
-        attention = buffer(t * c.queryDimension)
-        hb = buffer(t * c.hiddenDimension)
+        attention = ActivationBuffer(capacity: t, columns: c.queryDimension, formats: weights.attentionOutputFormats)
+        hb = ActivationBuffer(capacity: t, columns: c.hiddenDimension, formats: weights.downFormats)
         hb2 = buffer(t * c.hiddenDimension)
-        attentionKernel = PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount)
+        attentionKernel = PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount,
+                                         kernels: kernels)
         ropeCos = buffer(self.maxContext * c.headDimension / 2)
         ropeSin = buffer(self.maxContext * c.headDimension / 2)
-        logitInput = buffer(t * c.dimension)
+        logitInput = ActivationBuffer(capacity: t, columns: c.dimension, formats: [weights.classifier.format])
         logits = buffer(t * c.vocabularySize)
         logitRows = buffer(t, Int32.self)
         self.allocations = allocations
@@ -128,44 +125,49 @@ public final class Transformer: @unchecked Sendable {
 
         for (layerIndex, layer) in weights.layers.enumerated() {
             for t in 0..<n {
-                VectorOps.rmsNorm(x + t * dim, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, into: xb + t * dim, count: dim)
+                kernels.rmsNorm(x + t * dim, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, into: xb.floats + t * dim, count: dim)
             }
+            xb.prepare(rows: n, kernels: kernels)
             pool.run { thread in
                 project(xb, layer.query, into: q, rows: n, thread: thread)
                 project(xb, layer.key, into: k, rows: n, thread: thread)
                 project(xb, layer.value, into: v, rows: n, thread: thread)
             }
             storeKeysAndValues(batch, layer: layerIndex, cache: cache)
-            attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention, pool: pool)
+            attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention.floats, pool: pool)
+            attention.prepare(rows: n, kernels: kernels)
             pool.run { thread in project(attention, layer.output, into: xb2, rows: n, thread: thread) }
-            VectorOps.add(xb2, to: x, count: n * dim)
+            kernels.add(xb2, to: x, count: n * dim)
 
             for t in 0..<n {
-                VectorOps.rmsNorm(x + t * dim, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, into: xb + t * dim, count: dim)
+                kernels.rmsNorm(x + t * dim, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, into: xb.floats + t * dim, count: dim)
             }
+            xb.prepare(rows: n, kernels: kernels)
             pool.run { thread in
                 let columns = pool.partition(hidden, index: thread, granularity: 16)
-                multiply(xb, layer.gate, into: hb, rows: n, share: columns, thread: thread)
+                multiply(xb, layer.gate, into: hb.floats, rows: n, share: columns, thread: thread)
                 multiply(xb, layer.up, into: hb2, rows: n, share: columns, thread: thread)
                 for t in 0..<n {
-                    VectorOps.swiGLU(hb + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
+                    kernels.swiGLU(hb.floats + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
                 }
             }
+            hb.prepare(rows: n, kernels: kernels)
             pool.run { thread in project(hb, layer.down, into: xb2, rows: n, thread: thread) }
-            VectorOps.add(xb2, to: x, count: n * dim)
+            kernels.add(xb2, to: x, count: n * dim)
         }
 
         // Classifier, only for the rows that want logits.
         var rowCount = 0
         batch.wantsLogits.withUnsafeBufferPointer { wants in
             for t in 0..<n where wants[t] {
-                VectorOps.rmsNorm(x + t * dim, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, into: logitInput + rowCount * dim, count: dim)
+                kernels.rmsNorm(x + t * dim, weight: weights.outputNorm, epsilon: c.rmsNormEpsilon, into: logitInput.floats + rowCount * dim, count: dim)
                 logitRows[rowCount] = Int32(t)
                 rowCount += 1
             }
         }
         if rowCount > 0 {
             let rows = rowCount
+            logitInput.prepare(rows: rows, kernels: kernels)
             pool.run { thread in project(logitInput, weights.classifier, into: logits, rows: rows, thread: thread) }
         }
         return Logits(pointer: logits, rowCount: rowCount, vocabularySize: c.vocabularySize)
@@ -173,26 +175,17 @@ public final class Transformer: @unchecked Sendable {
 
     /// One thread's share of `y = x · wᵀ` for `rows` activation rows.
     @inline(__always)
-    private func project(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
+    private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
         let share = pool.partition(w.rows, index: thread, granularity: 16)
         multiply(input, w, into: output, rows: rows, share: share, thread: thread)
     }
 
-    /// Weight rows `share` of `y = x · wᵀ`, in `w`'s format. Tiles stage (copy) each weight
-    /// block in thread scratch first when weights come from DRAM at small batches, and F16
-    /// from `widenedRows` on, widened once per block instead of once per row group.
+    /// Weight rows `share` of `y = x · wᵀ`; the kernel layer picks the walk for `w`'s format.
     @inline(__always)
-    private func multiply(_ input: UnsafePointer<Float>, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
+    private func multiply(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
                           share: Range<Int>, thread: Int) {
-        let staging = (w.format == .f16 && rows >= Self.widenedRows) || (stagesWeights && rows <= Self.stagingRows) ? pool.scratch(thread) : nil
-        switch w.format {
-        case .f32:
-            MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float.self), output, m: rows, n: w.rows, k: w.columns,
-                                         rows: share, streamingRows: streamingRows, staging: staging)
-        case .f16:
-            MatrixMultiply.multiplyRange(input, w.elements.assumingMemoryBound(to: Float16.self), output, m: rows, n: w.rows, k: w.columns,
-                                         rows: share, streamingRows: streamingRows, staging: staging)
-        }
+        MatrixMultiply.multiply(input, w, into: output, m: rows, share: share, scratch: pool.scratch(thread), fromMemory: weightsFromMemory,
+                                kernels: kernels)
     }
 
     /// Applies RoPE to the step's queries and keys, and writes keys and values into the cache.

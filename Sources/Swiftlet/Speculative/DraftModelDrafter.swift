@@ -34,7 +34,7 @@ public final class DraftModelDrafter: Drafter {
     ///   - targetVocabulary: the target's vocabulary size (checked).
     ///   - kvTokens: draft KV capacity in tokens.
     public init(model: LoadedModel, targetVocabularySize: Int, targetTokenizer: (any Tokenizer)?, maxBatchTokens: Int,
-                maxContext: Int, kvTokens: Int, pool: ThreadPool) throws {
+                maxContext: Int, kvTokens: Int, pool: ThreadPool, kernels: Kernels = .default) throws {
         let draftVocabulary = model.configuration.vocabularySize
         guard draftVocabulary == targetVocabularySize else {
             throw GenerationError.invalidRequest("the draft model's vocabulary (\(draftVocabulary) tokens) differs from the target's (\(targetVocabularySize))")
@@ -47,7 +47,8 @@ public final class DraftModelDrafter: Drafter {
             }
         }
         vocabularySize = draftVocabulary
-        transformer = Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool)
+        transformer = Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool,
+                                  kernels: kernels)
         cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: max(1, kvTokens / 16 + 1))
     }
 
