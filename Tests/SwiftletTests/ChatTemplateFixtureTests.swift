@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import Swiftlet
+
+/// Real models' chat templates (../shared/fixtures/chat-templates) rendered by Swiftlet must
+/// be byte-identical to Jinja2 3.1.6 with HuggingFace's settings
+/// (Tests/Fixtures/chat/make_expected.py wrote Tests/Fixtures/chat/expected.json).
+@Suite struct ChatTemplateFixtureTests {
+    struct Expected: Decodable {
+        struct Settings: Decodable { let bos_token: String; let eos_token: String; let now: String }
+        let settings: Settings
+        let cases: [String: [ChatMessage]]
+        let expected: [String: [String: String]]
+    }
+
+    static let templatesDirectory = SharedFixtures.directory.appendingPathComponent("chat-templates")
+    static var available: Bool { FileManager.default.fileExists(atPath: templatesDirectory.path) }
+
+    /// (template, case) pairs left out of the byte-identical comparison, with the reason.
+    static let knownDifferences: [String: String] = [:]
+
+    static func loadExpected() throws -> Expected {
+        let data = try Data(contentsOf: URL(fileURLWithPath: PackageFiles.path("Tests/Fixtures/chat/expected.json")))
+        return try JSONDecoder().decode(Expected.self, from: data)
+    }
+
+    /// make_expected.py's fixed clock (a naive local time, as Python's datetime.now()).
+    static func fixedDate(_ iso: String) -> Date {
+        let parts = iso.split(whereSeparator: { "-T:".contains($0) }).compactMap { Int($0) }
+        var components = DateComponents()
+        (components.year, components.month, components.day) = (parts[0], parts[1], parts[2])
+        (components.hour, components.minute, components.second) = (parts[3], parts[4], parts[5])
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .current
+        return calendar.date(from: components)!
+    }
+
+    /// Renders one pair; returns nil when it matches the reference, else what differs.
+    static func check(template name: String, case key: String, expected: String, fixture: Expected) -> String? {
+        let parts = key.split(separator: "/")
+        guard let messages = fixture.cases[String(parts[0])] else { return "unknown case \(key)" }
+        let addGenerationPrompt = parts[1] == "gen"
+        let source: String
+        do {
+            source = try String(contentsOf: templatesDirectory.appendingPathComponent(name), encoding: .utf8)
+        } catch {
+            return "cannot read template: \(error)"
+        }
+        let date = fixedDate(fixture.settings.now)
+        do {
+            var template = try ChatTemplate(source: source)
+            template.now = { date }
+            let output = try template.render(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                              bosToken: fixture.settings.bos_token, eosToken: fixture.settings.eos_token)
+            if expected.hasPrefix("error: ") { return "reference raised \(expected) but Swiftlet rendered \(output.debugDescription.prefix(200))" }
+            if output == expected { return nil }
+            let a = Array(output.unicodeScalars), b = Array(expected.unicodeScalars)
+            var i = 0
+            while i < min(a.count, b.count) && a[i] == b[i] { i += 1 }
+            func around(_ s: [Unicode.Scalar]) -> String {
+                String(String.UnicodeScalarView(s[max(0, i - 40)..<min(s.count, i + 60)])).debugDescription
+            }
+            return "differs at scalar \(i): got \(around(a)) expected \(around(b))"
+        } catch let error as ChatTemplateError {
+            if expected.hasPrefix("error: TemplateError: ") {
+                let message = String(expected.dropFirst("error: TemplateError: ".count))
+                if error.kind == .raised && error.message == message { return nil }
+                return "expected raise_exception(\(message.debugDescription)), got \(error)"
+            }
+            if expected.hasPrefix("error: ") { return nil }
+            return "threw \(error)"
+        } catch {
+            return "threw \(error)"
+        }
+    }
+
+    @Test func everyTemplateMatchesJinja2() throws {
+        guard Self.available else {
+            withKnownIssue("\(SharedFixtures.skipMessage)") { throw SkipError() }
+            return
+        }
+        let fixture = try Self.loadExpected()
+        var passed = 0
+        var failures: [String] = []
+        var skipped: [String] = []
+        for (name, cases) in fixture.expected.sorted(by: { $0.key < $1.key }) {
+            for (key, expected) in cases.sorted(by: { $0.key < $1.key }) {
+                let pair = "\(name) \(key)"
+                if let reason = Self.knownDifferences[pair] {
+                    skipped.append("\(pair): \(reason)")
+                    continue
+                }
+                if let problem = Self.check(template: name, case: key, expected: expected, fixture: fixture) {
+                    failures.append("\(pair): \(problem)")
+                } else {
+                    passed += 1
+                }
+            }
+        }
+        let total = fixture.expected.values.reduce(0) { $0 + $1.count }
+        print("chat templates: \(passed) of \(total) (template, case) pairs byte-identical to Jinja2; \(skipped.count) left out")
+        for line in skipped { print("  left out: \(line)") }
+        for line in failures { print("  FAIL: \(line)") }
+        #expect(failures.isEmpty, "\(failures.count) pairs differ:\n\(failures.joined(separator: "\n"))")
+        #expect(passed + skipped.count == total)
+    }
+
+    struct SkipError: Error {}
+}
