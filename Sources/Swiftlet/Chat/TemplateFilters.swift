@@ -82,7 +82,7 @@ extension TemplateInterpreter {
         case "items":
             switch value {
             case .undefined: return .array([])
-            case .dictionary(let d): return .array(d.pairs.map { .array([.string($0.0), $0.1]) })
+            case .dictionary(let d): return .array(d.entries.map { .array([$0.key, $0.value]) })
             default: throw TemplateFailure(.type, "items() requires a mapping, not '\(value.typeName)'")
             }
         case "dictsort":
@@ -93,7 +93,7 @@ extension TemplateInterpreter {
             let caseSensitive = flag(0, "case_sensitive")
             let byValue = arg(1, "by")?.pythonString == "value"
             let reverse = flag(2, "reverse")
-            let pairs = try sortValues(d.pairs.map { TemplateValue.array([.string($0.0), $0.1]) }, reverse: reverse) { pair in
+            let pairs = try sortValues(d.entries.map { TemplateValue.array([$0.key, $0.value]) }, reverse: reverse) { pair in
                 let key = try self.item(of: pair, .int(byValue ? 1 : 0))
                 return caseSensitive ? key : self.foldCase(key)
             }
@@ -136,7 +136,7 @@ extension TemplateInterpreter {
             }
             return total
         case "map":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             if let attribute = keywords.first(where: { $0.0 == "attribute" })?.1 {
                 let fallback = keywords.first(where: { $0.0 == "default" })?.1
                 return .array(try items.map { item in
@@ -148,7 +148,7 @@ extension TemplateInterpreter {
             let rest = Array(positional.dropFirst())
             return .array(try items.map { try applyFilter(filter, $0, rest, keywords) })
         case "select", "reject":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "select"
             return .array(try items.filter { item in
                 let passes: Bool
@@ -160,7 +160,7 @@ extension TemplateInterpreter {
                 return passes == keep
             })
         case "selectattr", "rejectattr":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "selectattr"
             guard let attribute = positional.first else { throw TemplateFailure(.type, "\(name) needs an attribute name") }
             return .array(try items.filter { item in

@@ -15,7 +15,7 @@ extension TemplateInterpreter {
             var dictionary = TemplateDictionary()
             for (key, value) in items {
                 let k = try evaluate(key)
-                dictionary[k.pythonString] = try evaluate(value)
+                dictionary[k] = try evaluate(value)
             }
             return .dictionary(dictionary)
         case .attribute(let target, let name):
@@ -140,7 +140,7 @@ extension TemplateInterpreter {
     func item(of value: TemplateValue, _ key: TemplateValue) throws -> TemplateValue {
         switch (value, key) {
         case (.dictionary(let d), _):
-            if let found = d[key.pythonString], !(key.isUndefined) { return found }
+            if let found = d[key] { return found }
         case (.array(let a), _):
             if let i = key.integerValue {
                 let index = i < 0 ? a.count + i : i
@@ -228,8 +228,7 @@ extension TemplateInterpreter {
             return n.isEmpty || s.contains(n)
         case .array(let a): return a.contains { $0.pythonEquals(needle) }
         case .dictionary(let d):
-            if case .string(let key) = needle { return d[key] != nil }
-            return false
+            return d[needle] != nil
         case .undefined: return false
         case .object(let o):
             if case .namespace = o.kind, case .string(let key) = needle { return o.attributes[key] != nil }
