@@ -54,12 +54,13 @@ extension TemplateInterpreter {
             return try value.iterated().first ?? .undefined
         case "last":
             if case .string(let s) = value { return s.unicodeScalars.last.map { .string(String($0)) } ?? .undefined }
+            if case .object(let o) = value, case .generator = o.kind { throw TemplateFailure(.type, "'generator' object is not reversible") }
             return try value.iterated().last ?? .undefined
         case "list":
             return .array(try value.iterated())
         case "reverse":
             if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try value.iterated().reversed())
+            return generator(try value.iterated().reversed())
         case "int":
             return toInt(value, default: arg(0, "default") ?? .int(0), base: arg(1, "base")?.integerValue ?? 10)
         case "float":
@@ -81,9 +82,9 @@ extension TemplateInterpreter {
             return .double(rounded / scale)
         case "items":
             switch value {
-            case .undefined: return .array([])
-            case .dictionary(let d): return .array(d.entries.map { .array([$0.key, $0.value]) })
-            default: throw TemplateFailure(.type, "items() requires a mapping, not '\(value.typeName)'")
+            case .undefined: return generator([])
+            case .dictionary(let d): return generator(d.entries.map { .array([$0.key, $0.value]) })
+            default: throw TemplateFailure(.type, "Can only get item pairs from a mapping.")
             }
         case "dictsort":
             guard case .dictionary(let d) = value else {
@@ -119,7 +120,7 @@ extension TemplateInterpreter {
                     result.append(item)
                 }
             }
-            return .array(result)
+            return generator(result)
         case "min", "max":
             let caseSensitive = flag(0, "case_sensitive")
             let attribute = arg(1, "attribute")
@@ -139,18 +140,18 @@ extension TemplateInterpreter {
             let items = value.isTruthy ? try value.iterated() : []
             if let attribute = keywords.first(where: { $0.0 == "attribute" })?.1 {
                 let fallback = keywords.first(where: { $0.0 == "default" })?.1
-                return .array(try items.map { item in
+                return generator(try items.map { item in
                     let v = try lookupPath(item, attribute)
                     return v.isUndefined ? (fallback ?? v) : v
                 })
             }
             guard case .string(let filter)? = positional.first else { throw TemplateFailure(.type, "map needs a filter name or attribute=") }
             let rest = Array(positional.dropFirst())
-            return .array(try items.map { try applyFilter(filter, $0, rest, keywords) })
+            return generator(try items.map { try applyFilter(filter, $0, rest, keywords) })
         case "select", "reject":
             let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "select"
-            return .array(try items.filter { item in
+            return generator(try items.filter { item in
                 let passes: Bool
                 if case .string(let test)? = positional.first {
                     passes = try applyTest(test, item, Array(positional.dropFirst()))
@@ -163,7 +164,7 @@ extension TemplateInterpreter {
             let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "selectattr"
             guard let attribute = positional.first else { throw TemplateFailure(.type, "\(name) needs an attribute name") }
-            return .array(try items.filter { item in
+            return generator(try items.filter { item in
                 let v = try lookupPath(item, attribute)
                 let passes: Bool
                 if positional.count > 1, case .string(let test) = positional[1] {
@@ -262,7 +263,7 @@ extension TemplateInterpreter {
                     groups.append(.array(group))
                 }
             }
-            return .array(groups)
+            return generator(groups)
         case "pprint":
             return .string(value.pythonRepr)
         case "groupby":
@@ -279,6 +280,8 @@ extension TemplateInterpreter {
             throw TemplateFailure(.type, "no filter named '\(name)'")
         }
     }
+
+    func generator(_ items: [TemplateValue]) -> TemplateValue { .object(TemplateObject(.generator(items))) }
 
     func isStringLike(_ value: TemplateValue) -> Bool { if case .string = value { return true } else { return false } }
 

@@ -19,7 +19,7 @@ extension TemplateInterpreter {
             let index = object.attributes["index"]?.integerValue ?? 0
             object.attributes["index"] = .int((index + 1) % max(1, items.count))
             return items.isEmpty ? .none : items[index]
-        case .namespace, .loop:
+        case .namespace, .loop, .generator:
             throw TemplateFailure(.type, "'\(function.typeName)' object is not callable")
         }
     }

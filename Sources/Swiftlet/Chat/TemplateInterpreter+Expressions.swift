@@ -64,6 +64,15 @@ extension TemplateInterpreter {
             }
             if a.isUndefined { throw undefinedError(left) }
             if b.isUndefined { throw undefinedError(right) }
+            if op == "+", case .string(let x) = a, case .string(let y) = b {
+                // Markup (`'...'|safe`) + str escapes the str, as markupsafe does.
+                let (safeLeft, safeRight) = (isMarkup(left), isMarkup(right))
+                if safeLeft != safeRight {
+                    let text = safeLeft ? x + escapeHTML(y) : escapeHTML(x) + y
+                    try checkSize(text.utf8.count)
+                    return .string(text)
+                }
+            }
             return try arithmetic(op, a, b)
         case .compare(let first, let operations):
             var left = try evaluate(first)
@@ -90,6 +99,20 @@ extension TemplateInterpreter {
             } catch let failure as TemplateFailure {
                 throw ChatTemplateError(failure.kind, failure.message, line: line)
             }
+        }
+    }
+
+    /// Whether an expression yields markupsafe's `Markup` in Jinja (`|safe`, `|escape`, and
+    /// sums and trims of those); tracked syntactically, for the `+` escaping above.
+    func isMarkup(_ expression: TemplateExpression) -> Bool {
+        switch expression {
+        case .located(let inner, _): return isMarkup(inner)
+        case .filter(let target, let name, _):
+            if ["safe", "escape", "e", "forceescape"].contains(name) { return true }
+            if ["trim", "string", "indent"].contains(name) { return target.map { isMarkup($0) } ?? false }
+            return false
+        case .binary("+", let l, let r): return isMarkup(l) || isMarkup(r)
+        default: return false
         }
     }
 
@@ -231,6 +254,7 @@ extension TemplateInterpreter {
             return d[needle] != nil
         case .undefined: return false
         case .object(let o):
+            if case .generator(let items) = o.kind { return items.contains { $0.pythonEquals(needle) } }
             if case .namespace = o.kind, case .string(let key) = needle { return o.attributes[key] != nil }
             throw TemplateFailure(.type, "argument of type '\(container.typeName)' is not iterable")
         default:

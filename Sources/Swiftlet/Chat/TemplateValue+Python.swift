@@ -33,6 +33,7 @@ extension TemplateValue {
             case .namespace: return "Namespace"
             case .macro: return "Macro"
             case .loop: return "LoopContext"
+            case .generator: return "generator"
             case .cycler: return "Cycler"
             case .builtin, .boundMethod: return "function"
             }
@@ -158,6 +159,9 @@ extension TemplateValue {
         case .array(let a): return a
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .dictionary(let d): return d.keys
+        case .object(let o):
+            if case .generator(let items) = o.kind { return items }
+            throw TemplateFailure(.type, "'\(typeName)' object is not iterable")
         default: throw TemplateFailure(.type, "'\(typeName)' object is not iterable")
         }
     }

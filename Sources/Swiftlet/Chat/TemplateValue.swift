@@ -102,6 +102,9 @@ public final class TemplateObject: @unchecked Sendable {
         case boundMethod(TemplateValue, String)
         case loop
         case cycler([TemplateValue])
+        /// What Jinja's `map`, `select`, `selectattr`, `unique`, ... return: iterable, but with
+        /// no length, no index and not JSON-serializable.
+        case generator([TemplateValue])
     }
 
     let kind: Kind
@@ -116,7 +119,7 @@ public final class TemplateObject: @unchecked Sendable {
     var isCallable: Bool {
         switch kind {
         case .macro, .builtin, .boundMethod, .cycler: return true
-        case .namespace, .loop: return false
+        case .namespace, .loop, .generator: return false
         }
     }
 }
