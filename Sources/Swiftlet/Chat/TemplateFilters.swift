@@ -15,6 +15,9 @@ extension TemplateInterpreter {
     func applyFilter(_ name: String, _ value: TemplateValue, _ positional: [TemplateValue],
                      _ keywords: [(String, TemplateValue)]) throws -> TemplateValue {
         let arg = { (i: Int, key: String) in self.argument(positional, keywords, i, key) }
+        if value.isUndefined && ["int", "float", "indent", "dictsort"].contains(name) {
+            throw TemplateFailure(.undefined, "undefined value passed to filter '\(name)'")
+        }
         func flag(_ i: Int, _ key: String) -> Bool { arg(i, key)?.isTruthy ?? false }
         func text() -> String { value.pythonString }
         switch name {
@@ -78,7 +81,7 @@ extension TemplateInterpreter {
             guard let x = value.numericValue else { throw TemplateFailure(.type, "round needs a number") }
             let scale = pow10(precision)
             let scaled = x * scale
-            let rounded: Double = method == "ceil" ? scaled.rounded(.up) : method == "floor" ? scaled.rounded(.down) : scaled.rounded(.toNearestOrAwayFromZero)
+            let rounded: Double = method == "ceil" ? scaled.rounded(.up) : method == "floor" ? scaled.rounded(.down) : scaled.rounded(.toNearestOrEven)
             return .double(rounded / scale)
         case "items":
             switch value {
