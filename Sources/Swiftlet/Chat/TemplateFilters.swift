@@ -70,15 +70,19 @@ extension TemplateInterpreter {
             return toFloat(value, default: arg(0, "default") ?? .double(0))
         case "abs":
             switch value {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                if i == Int.min { throw TemplateFailure(.type, "integer overflow in abs") }
+                return .int(abs(i))
             case .double(let d): return .double(abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default: throw TemplateFailure(.type, "bad operand type for abs(): '\(value.typeName)'")
             }
         case "round":
-            let precision = arg(0, "precision")?.integerValue ?? 0
+            let precision = max(-400, min(400, arg(0, "precision")?.integerValue ?? 0))
             let method = arg(1, "method")?.pythonString ?? "common"
             guard let x = value.numericValue else { throw TemplateFailure(.type, "round needs a number") }
+            if precision > 300 { return .double(x) }
+            if precision < -300 { return .double(0) }
             let scale = pow10(precision)
             let scaled = x * scale
             let rounded: Double = method == "ceil" ? scaled.rounded(.up) : method == "floor" ? scaled.rounded(.down) : scaled.rounded(.toNearestOrEven)
@@ -197,7 +201,11 @@ extension TemplateInterpreter {
         case "indent":
             let widthValue = arg(0, "width") ?? .int(4)
             let indentation: String
-            if case .string(let s) = widthValue { indentation = s } else { indentation = String(repeating: " ", count: max(0, widthValue.integerValue ?? 4)) }
+            if case .string(let s) = widthValue { indentation = s } else {
+                let width = max(0, widthValue.integerValue ?? 4)
+                try checkSize(width)
+                indentation = String(repeating: " ", count: width)
+            }
             let lines = PythonString.splitLines(text() + "\n")
             var result: String
             if flag(2, "blank") {
@@ -245,6 +253,7 @@ extension TemplateInterpreter {
                 throw TemplateFailure(.type, "\(name) needs a positive count")
             }
             let items = try value.iterated()
+            try checkCount(size)
             let fill = arg(1, "fill_with")
             var groups: [TemplateValue] = []
             if name == "batch" {
@@ -358,11 +367,11 @@ extension TemplateInterpreter {
         switch value {
         case .int: return value
         case .bool(let b): return .int(b ? 1 : 0)
-        case .double(let d): return d.isFinite ? .int(Int(d)) : fallback
+        case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : fallback
         case .string(let s):
             let trimmed = PythonString.strip(s, nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
             if let i = Int(trimmed, radix: base) { return .int(i) }
-            if let d = Double(trimmed), d.isFinite { return .int(Int(d)) }
+            if let d = Double(trimmed), d.isFinite, abs(d) < 9.2e18 { return .int(Int(d)) }
             return fallback
         default: return fallback
         }
