@@ -1,5 +1,7 @@
-/// How byte-level BPE cuts text into words before merging (`tokenizer.ggml.pre`). Each case
-/// is a hand-written scanner equal to the regular expression llama.cpp uses for it, over
+/// How BPE cuts text into words before merging (`tokenizer.ggml.pre`), one case per
+/// pre-tokenization llama.cpp knows. The first four are hand-written scanners equal to the
+/// regular expressions llama.cpp uses; the others are sequences of `SplitRule`s (see
+/// `PreTokenizer+Rules.swift`), each one of llama.cpp's expressions written as matchers over
 /// Unicode scalars classified by `CodepointFlags`.
 public enum PreTokenizer: Sendable, Equatable {
     /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
@@ -12,6 +14,67 @@ public enum PreTokenizer: Sendable, Equatable {
     /// llama.cpp's `default`: `[\p{P}\$\+<=>\^~\|]+` apart, then the GPT-2 expression, then
     /// `\p{N}+` apart, then `[0-9][0-9][0-9]` apart, each splitting the previous words.
     case standard
+    /// StarCoder, Refact, Command R, SmolLM, CodeShell, EXAONE, Minerva, Mellum 2: every
+    /// number apart (`\p{N}`), then the GPT-2 expression.
+    case starCoder
+    /// Falcon: `[\p{P}\$\+<=>\^~\|`]+` apart, the GPT-2 expression, then `[0-9][0-9][0-9]`.
+    case falcon
+    /// DeepSeek LLM: newlines, Latin/Greek/Cyrillic/... letter runs with an optional leading
+    /// space, ASCII and full-width punctuation runs, trailing whitespace, CJK and Hangul runs,
+    /// number runs, each apart in turn.
+    case deepSeekLLM
+    /// DeepSeek Coder: newlines, letter runs and punctuation runs (each with an optional
+    /// leading space), CJK and Hangul runs, then single numbers apart.
+    case deepSeekCoder
+    /// DeepSeek V3 (also Hunyuan dense, JoyAI, HY v4): numbers in threes, CJK and kana runs,
+    /// then words of letters and marks, punctuation-and-symbol runs and whitespace.
+    case deepSeekV3
+    /// Spark 2.5: as DeepSeek V3 with newlines apart and single numbers last.
+    case spark
+    /// Youtu: Hangul, CJK punctuation, Bopomofo and CJK runs, then the Qwen 2 words with
+    /// letters and marks together and a contraction kept on its word.
+    case youtu
+    /// Qwen 3.5: the Qwen 2 expression with marks (`\p{M}`) in words.
+    case qwen35
+    /// Jais 2: the Llama 3 expression with whitespace runs cut in powers of two.
+    case jais2
+    /// Mistral Tekken: words split at lower-to-upper case changes, single numbers.
+    case tekken
+    /// GPT-4o (also Llama 4, Kanana 2, MiniMax M2): as Tekken with contractions kept on
+    /// their word and numbers in threes.
+    case gpt4o
+    /// Granite multilingual embeddings (97M): as GPT-4o with marks in words.
+    case graniteMultilingual
+    /// Tiny Aya: numbers in thousands groups from the right, then GPT-4o-style words.
+    case tinyAya
+    /// Kimi K2: Han runs apart from other letters, GPT-4o-style words, numbers in threes.
+    case kimiK2
+    /// SuperBPE: number runs apart, then cut before each group of three digits from the right.
+    case superBPE
+    /// Bailing MoE: the Qwen 2 expression with one newline per whitespace word.
+    case bailingMoE
+    /// Seed-Coder: the Qwen 2 expression without newlines after punctuation.
+    case seedCoder
+    /// Ufakzeka: the Qwen 2 expression without contractions.
+    case ufakzeka
+    /// AFMoE: digit groups, CJK and South-East Asian script runs, then DeepSeek V3 words.
+    case afmoe
+    /// Laguna: lines apart, then the Qwen 2 expression.
+    case laguna
+    /// EXAONE MoE: words of letters and marks that may contain single spaces.
+    case exaoneMoE
+    /// MiniCPM 5: numbers in threes, then the Llama 3 expression with whole numbers.
+    case miniCPM5
+    /// BLOOM, Poro, GPT-3 Finnish: ` ?[^(\s|.,!?…。，、।۔،)]+`.
+    case bloom
+    /// Viking: the BLOOM expression, then single numbers apart.
+    case viking
+    /// Chameleon: sentinel and image tokens, tabs, newlines and space pairs, single
+    /// numbers and punctuation apart, then the GPT-2 expression.
+    case chameleon
+    /// Gemma 4 (and Sarvam MoE): lines apart (`[^\n]+|[\n]+`); used with SentencePiece
+    /// spelling (spaces as `▁`, no byte-level characters).
+    case lines
 
     /// Appends to `ends` the end (exclusive, in scalars) of every word of `scalars`, whose
     /// classes are `flags`.
@@ -33,6 +96,19 @@ public enum PreTokenizer: Sendable, Equatable {
             next.removeAll(keepingCapacity: true)
             scanner.forEach(words) { scanner.runs($0, $1, of: Scanner.isCollapsedNumber, &next) }
             scanner.forEach(next) { scanner.asciiDigitTriples($0, $1, &ends) }
+        default:
+            let rules = self.rules
+            var words: [Int32] = [Int32(scalars.count)]
+            var next: [Int32] = []
+            for (index, rule) in rules.enumerated() {
+                if index + 1 == rules.count {
+                    scanner.forEach(words) { rule.apply($0, $1, scanner, &ends) }
+                } else {
+                    next.removeAll(keepingCapacity: true)
+                    scanner.forEach(words) { rule.apply($0, $1, scanner, &next) }
+                    swap(&words, &next)
+                }
+            }
         }
     }
 
@@ -70,7 +146,7 @@ public enum PreTokenizer: Sendable, Equatable {
         /// The contraction at `position` (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`), ASCII
         /// letters compared without case when `ignoringCase`; its length or 0.
         @inline(__always)
-        private func contractionLength(at position: Int, _ end: Int, ignoringCase: Bool) -> Int {
+        func contractionLength(at position: Int, _ end: Int, ignoringCase: Bool) -> Int {
             guard scalars[position] == Self.apostrophe, position + 1 < end else { return 0 }
             func letter(_ i: Int) -> UInt32 {
                 let c = scalars[i]
@@ -243,30 +319,3 @@ public enum PreTokenizer: Sendable, Equatable {
     }
 }
 
-extension PreTokenizer {
-    /// The pre-tokenizer, whether whole words that are tokens skip merging
-    /// (`ignore_merges`), whether BOS is added by default, and whether decoding cleans up
-    /// spaces by default, for a `tokenizer.ggml.pre` name (llama.cpp's table, for the
-    /// expressions implemented here); nil for any other name.
-    static func configuration(named name: String) -> (preTokenizer: PreTokenizer, ignoresMerges: Bool, addsBOS: Bool, cleansUpSpaces: Bool)? {
-        switch name {
-        case "default":
-            return (.standard, false, false, true)
-        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
-            return (.llama3, true, true, true)
-        case "dbrx", "smaug-bpe":
-            return (.llama3, false, false, true)
-        case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-             "modern-bert", "mpt", "olmo", "jais", "exaone4":
-            return (.gpt2, false, false, true)
-        case "trillion", "granite-docling":
-            return (.gpt2, false, false, false)
-        case "stablelm2", "megrez":
-            return (.qwen2, false, false, true)
-        case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open":
-            return (.qwen2, false, false, false)
-        default:
-            return nil
-        }
-    }
-}
