@@ -69,7 +69,7 @@ struct SplitPattern: Sendable {
         case .atEnd:
             return position == end ? match(atoms, index + 1, position, end, scanner) : nil
         case .optionalContraction:
-            let length = scanner.contractionLength(at: position, end, ignoringCase: true)
+            let length = position < end ? scanner.contractionLength(at: position, end, ignoringCase: true) : 0
             if length > 0, let matchEnd = match(atoms, index + 1, position + length, end, scanner) { return matchEnd }
             return match(atoms, index + 1, position, end, scanner)
         case .lettersWithMarksAndSingleSpaces:
