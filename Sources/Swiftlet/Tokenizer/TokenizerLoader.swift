@@ -108,10 +108,11 @@ public enum TokenizerLoader {
             guard let configuration else {
                 throw ModelFileError.unsupported("pre-tokenizer '\(preName)' (\(Key.pre)); supported: the names llama.cpp knows for BPE vocabularies (see PreTokenizer)")
             }
-            guard metadata[Key.merges] != nil else {
+            // Kimi K2 files may have no merges (llama.cpp accepts that for it alone).
+            guard metadata[Key.merges] != nil || preName == "kimi-k2" else {
                 throw ModelFileError.malformed("BPE tokenizer without merges: metadata key '\(Key.merges)' is missing")
             }
-            let merges = try stringArray(metadata, Key.merges)
+            let merges = metadata[Key.merges] == nil ? [] : try stringArray(metadata, Key.merges)
             if configuration.spellsSpacesAsMarker {
                 return try SentencePieceBPETokenizer(vocabulary: vocabulary, merges: merges, preTokenizer: configuration.preTokenizer)
             }
