@@ -110,8 +110,8 @@ extension PreTokenizer {
             ]
         }
 
-        static func single(_ c: C) -> SplitRule { .pattern(SplitPattern([[.one(c)]])) }
-        static func runs(_ c: C) -> SplitRule { .pattern(SplitPattern([[.oneOrMore(c)]])) }
+        static func single(_ c: C) -> SplitRule { .single(c) }
+        static func runs(_ c: C) -> SplitRule { .runs(c) }
         static func upTo3(_ c: C) -> SplitRule { .pattern(SplitPattern([[.repeated(c, minimum: 1, maximum: 3)]])) }
 
         // MARK: Pre-tokenizers

@@ -99,7 +99,7 @@ struct ScalarClass: Sendable {
         if c < 128 { return high & (1 << UInt64(c - 64)) != 0 }
         if f.contains(.whitespace) { return low & (1 << 0x0B) != 0 }
         var member = !categories.isDisjoint(with: f)
-        if !member {
+        if !member && !ranges.isEmpty {
             for range in ranges where range.contains(c) {
                 member = true
                 break

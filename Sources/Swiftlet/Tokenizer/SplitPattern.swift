@@ -103,6 +103,10 @@ enum SplitRule: Sendable {
     case llama3(maximumDigits: Int)
     /// An expression.
     case pattern(SplitPattern)
+    /// `[class]`: every member scalar is a piece of its own.
+    case single(ScalarClass)
+    /// `[class]+`: maximal runs of member scalars are pieces.
+    case runs(ScalarClass)
     /// `\d{1,3}(?=(?:\d{3})*\b)`: ASCII digit runs followed by a word boundary, cut into
     /// groups of three from the right.
     case digitGroupsFromTheRight
@@ -132,6 +136,25 @@ enum SplitRule: Sendable {
                 } else {
                     position += 1
                 }
+            }
+            if end > pieceStart { ends.append(Int32(end)) }
+        case .single(let scalarClass), .runs(let scalarClass):
+            let isRuns: Bool
+            if case .runs = self { isRuns = true } else { isRuns = false }
+            var position = start
+            var pieceStart = start
+            while position < end {
+                guard scalarClass.contains(scanner.scalars[position], scanner.flags(position, end)) else {
+                    position += 1
+                    continue
+                }
+                if position > pieceStart { ends.append(Int32(position)) }
+                position += 1
+                if isRuns {
+                    while position < end && scalarClass.contains(scanner.scalars[position], scanner.flags(position, end)) { position += 1 }
+                }
+                ends.append(Int32(position))
+                pieceStart = position
             }
             if end > pieceStart { ends.append(Int32(end)) }
         case .digitGroupsFromTheRight:
