@@ -52,9 +52,35 @@ struct TokenizerPreTokenizerRuleTests {
         #expect(words("\u{4E2D}\u{6587}abc", .kimiK2) == ["\u{4E2D}\u{6587}", "abc"])
     }
 
-    /// The four hand-written scanners are unchanged by the rules.
+    /// The hand-written scanners run no rules.
     @Test func handWrittenScannersHaveNoRules() {
-        for p in [PreTokenizer.gpt2, .llama3, .qwen2, .standard] { #expect(p.rules.isEmpty) }
+        for p in [PreTokenizer.gpt2, .llama3, .qwen2, .qwen35, .standard] { #expect(p.rules.isEmpty) }
+    }
+
+    /// Qwen 3.5's hand-written scanner cuts random text exactly as its expression does.
+    @Test func qwen35ScannerEqualsItsExpression() {
+        var rng = TokenizerPropertyTests.SplitMix64(state: 35)
+        for _ in 0..<2000 {
+            let text = TokenizerPropertyTests.randomText(&rng)
+            let scalars = text.unicodeScalars.map(\.value)
+            let flags = scalars.map { CodepointFlags.of($0).rawValue }
+            var byRules: [Int32] = []
+            scalars.withUnsafeBufferPointer { s in
+                flags.withUnsafeBufferPointer { f in
+                    let scanner = PreTokenizer.Scanner(scalars: s, flags: f)
+                    for rule in PreTokenizer.qwen35Expression { rule.apply(0, s.count, scanner, &byRules) }
+                }
+            }
+            #expect(words(text, .qwen35).map { $0.unicodeScalars.count } == Self.lengths(byRules), "\(text.debugDescription)")
+        }
+    }
+
+    static func lengths(_ ends: [Int32]) -> [Int] {
+        var start = 0
+        return ends.map { end in
+            defer { start = Int(end) }
+            return Int(end) - start
+        }
     }
 
     /// Every name in llama.cpp's loader for BPE vocabularies (tokenizer model "gpt2").

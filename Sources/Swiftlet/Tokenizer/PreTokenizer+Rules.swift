@@ -3,7 +3,7 @@ extension PreTokenizer {
     /// ones, which `split` runs directly).
     var rules: [SplitRule] {
         switch self {
-        case .gpt2, .llama3, .qwen2, .standard: return []
+        case .gpt2, .llama3, .qwen2, .qwen35, .standard: return []
         case .starCoder: return Rules.starCoder
         case .falcon: return Rules.falcon
         case .deepSeekLLM: return Rules.deepSeekLLM
@@ -11,7 +11,6 @@ extension PreTokenizer {
         case .deepSeekV3: return Rules.deepSeekV3
         case .spark: return Rules.spark
         case .youtu: return Rules.youtu
-        case .qwen35: return Rules.qwen35
         case .jais2: return Rules.jais2
         case .tekken: return Rules.tekken
         case .gpt4o: return Rules.gpt4o
@@ -32,6 +31,9 @@ extension PreTokenizer {
         case .lines: return Rules.lines
         }
     }
+
+    /// Qwen 3.5's expression as rules (its scanner is hand-written; tests compare the two).
+    static var qwen35Expression: [SplitRule] { Rules.qwen35 }
 
     /// The expressions of llama.cpp's pre-tokenizers, built once.
     private enum Rules {

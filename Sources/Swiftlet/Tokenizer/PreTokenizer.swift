@@ -1,6 +1,6 @@
 /// How BPE cuts text into words before merging (`tokenizer.ggml.pre`), one case per
 /// pre-tokenization llama.cpp knows. The first four are hand-written scanners equal to the
-/// regular expressions llama.cpp uses; the others are sequences of `SplitRule`s (see
+/// regular expressions llama.cpp uses (and Qwen 3.5's); the others are sequences of `SplitRule`s (see
 /// `PreTokenizer+Rules.swift`), each one of llama.cpp's expressions written as matchers over
 /// Unicode scalars classified by `CodepointFlags`.
 public enum PreTokenizer: Sendable, Equatable {
@@ -34,7 +34,7 @@ public enum PreTokenizer: Sendable, Equatable {
     /// Youtu: Hangul, CJK punctuation, Bopomofo and CJK runs, then the Qwen 2 words with
     /// letters and marks together and a contraction kept on its word.
     case youtu
-    /// Qwen 3.5: the Qwen 2 expression with marks (`\p{M}`) in words.
+    /// Qwen 3.5: the Qwen 2 expression with marks (`\p{M}`) in words (hand-written too).
     case qwen35
     /// Jais 2: the Llama 3 expression with whitespace runs cut in powers of two.
     case jais2
@@ -87,6 +87,8 @@ public enum PreTokenizer: Sendable, Equatable {
             scanner.llama3(0, scalars.count, maximumDigits: 3, &ends)
         case .qwen2:
             scanner.llama3(0, scalars.count, maximumDigits: 1, &ends)
+        case .qwen35:
+            scanner.qwen35(0, scalars.count, &ends)
         case .standard:
             var words: [Int32] = []
             scanner.runs(0, scalars.count, of: Scanner.isStandardPunctuation, &words)
@@ -253,6 +255,66 @@ public enum PreTokenizer: Sendable, Equatable {
                     continue
                 }
                 // `\s*[\r\n]+`, `\s+(?!\S)`, `\s+`
+                var count = 0
+                var afterLastNewline = 0
+                while flags(position + count, end).contains(.whitespace) {
+                    let w = scalars[position + count]
+                    if w == Self.carriageReturn || w == Self.lineFeed { afterLastNewline = position + count + 1 }
+                    count += 1
+                }
+                if afterLastNewline > 0 {
+                    position = afterLastNewline
+                } else if count > 1 && position + count < end {
+                    position += count - 1
+                } else if count > 0 {
+                    position += count
+                } else {
+                    position += 1
+                }
+                emit(position, &ends, from: start)
+            }
+        }
+
+        /// The Qwen 3.5 expression over `scalars[start..<end]`: the Llama 3 one with marks in
+        /// words (`[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+`, ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`) and one
+        /// digit per word.
+        func qwen35(_ start: Int, _ end: Int, _ ends: inout [Int32]) {
+            let word: CodepointFlags = [.letter, .mark]
+            let notPunctuation: CodepointFlags = [.letter, .mark, .number, .whitespace]
+            var position = start
+            while position < end {
+                let c = scalars[position]
+                let f = flags(position, end)
+                let contraction = contractionLength(at: position, end, ignoringCase: true)
+                if contraction > 0 {
+                    position += contraction
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                if !(c == Self.carriageReturn || c == Self.lineFeed || f.contains(.number))
+                    && (!f.isDisjoint(with: word) || !flags(position + 1, end).isDisjoint(with: word)) {
+                    position += 1
+                    while !flags(position, end).isDisjoint(with: word) { position += 1 }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                if f.contains(.number) {
+                    position += 1
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                let head = c == Self.space ? flags(position + 1, end) : f
+                if head.isDisjoint(with: notPunctuation) && !head.isEmpty {
+                    if c == Self.space { position += 1 }
+                    while case let g = flags(position, end), g.isDisjoint(with: notPunctuation), !g.isEmpty {
+                        position += 1
+                    }
+                    while position < end && (scalars[position] == Self.carriageReturn || scalars[position] == Self.lineFeed) {
+                        position += 1
+                    }
+                    emit(position, &ends, from: start)
+                    continue
+                }
                 var count = 0
                 var afterLastNewline = 0
                 while flags(position + count, end).contains(.whitespace) {
