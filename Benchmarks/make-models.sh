@@ -3,7 +3,7 @@
 # (git-ignored):
 #
 #   stories15M-f32.gguf   stories15M-q8_0.gguf
-#   stories110M-f32.gguf  stories110M-q8_0.gguf
+#   stories110M-f32.gguf  stories110M-q8_0.gguf  (and -q4_0 of both shapes)
 #
 # Creates the Python venv Benchmarks/.venv from Benchmarks/requirements.txt if
 # needed. Idempotent: an existing model file is kept (use --force to remake).
@@ -20,7 +20,7 @@ WORK="$BENCH_DIR/.work"
 SEED=0
 
 SHAPES=(stories15M stories110M)
-TYPES=(f32 q8_0)
+TYPES=(f32 q8_0 q4_0)
 
 log() { printf '[make-models] %s\n' "$*" >&2; }
 

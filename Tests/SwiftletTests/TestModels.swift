@@ -3,10 +3,11 @@ import Foundation
 
 /// Small random-weight Llama models made by the tests themselves (no ../shared needed).
 enum TestModels {
-    /// A deterministic random model with a byte-fallback SentencePiece vocabulary.
+    /// A deterministic random model with a byte-fallback SentencePiece vocabulary, or the
+    /// `tokenizer` metadata entries given (at most `vocabulary` tokens).
     static func tiny(dimension: Int = 32, layers: Int = 2, heads: Int = 4, kvHeads: Int = 2, hidden: Int = 72,
                      vocabulary: Int = 300, context: Int = 256, seed: UInt64 = 7, tied: Bool = false,
-                     weightType: GGMLType = .f32) -> [UInt8] {
+                     weightType: GGMLType = .f32, tokenizer: [(String, GGUFValue)]? = nil) -> [UInt8] {
         var rng = SeededGenerator(seed: seed)
         func random(_ count: Int, scale: Float) -> [Float] {
             (0..<count).map { _ in (rng.nextFloat() * 2 - 1) * scale }
@@ -44,13 +45,17 @@ enum TestModels {
             types.append(.int32(1))
             index += 1
         }
-        w.add("tokenizer.ggml.model", .string("llama"))
-        w.add("tokenizer.ggml.tokens", .array(tokens))
-        w.add("tokenizer.ggml.scores", .array((0..<tokens.count).map { .float32(-Float($0)) }))
-        w.add("tokenizer.ggml.token_type", .array(types))
-        w.add("tokenizer.ggml.bos_token_id", .uint32(1))
-        w.add("tokenizer.ggml.eos_token_id", .uint32(2))
-        w.add("tokenizer.ggml.unknown_token_id", .uint32(0))
+        if let tokenizer {
+            for (key, value) in tokenizer { w.add(key, value) }
+        } else {
+            w.add("tokenizer.ggml.model", .string("llama"))
+            w.add("tokenizer.ggml.tokens", .array(tokens))
+            w.add("tokenizer.ggml.scores", .array((0..<tokens.count).map { .float32(-Float($0)) }))
+            w.add("tokenizer.ggml.token_type", .array(types))
+            w.add("tokenizer.ggml.bos_token_id", .uint32(1))
+            w.add("tokenizer.ggml.eos_token_id", .uint32(2))
+            w.add("tokenizer.ggml.unknown_token_id", .uint32(0))
+        }
         let hd = dimension / heads, kv = kvHeads * hd
         let s: Float = 0.3
         matrix("token_embd.weight", dimension, vocabulary, scale: 1)

@@ -11,10 +11,19 @@ enum TokenizerFixtures {
     static let directory = packageRoot.appendingPathComponent("../shared/fixtures/tokenizer").standardizedFileURL
 
     /// The vocabularies with test vectors.
-    static let vocabularies = ["llama-spm", "gpt-2", "llama-bpe"]
+    static let vocabularies = [
+        "llama-spm", "gpt-2", "llama-bpe", "command-r", "deepseek-coder", "deepseek-llm", "falcon", "gemma-4",
+        "mpt", "phi-3", "qwen2", "qwen35", "refact", "starcoder",
+    ]
 
+    /// Whether the vectors are present (a user's clone has none).
     static var available: Bool {
-        vocabularies.allSatisfy { FileManager.default.fileExists(atPath: path($0, ".gguf.out")) }
+        FileManager.default.fileExists(atPath: path("llama-spm", ".gguf.out"))
+    }
+
+    /// Whether the vectors of `vocabulary` are present.
+    static func available(_ vocabulary: String) -> Bool {
+        FileManager.default.fileExists(atPath: path(vocabulary, ".gguf")) && FileManager.default.fileExists(atPath: path(vocabulary, ".gguf.out"))
     }
 
 

@@ -79,7 +79,7 @@ struct TokenizerLoaderTests {
     @Test func byteLevelNeedsMergesAndAKnownPreTokenizer() throws {
         let bpe = V.byteLevelEntries(pre: "gpt-2")
         try expectError(replacing(bpe, "tokenizer.ggml.merges", with: nil), "merges")
-        try expectError(replacing(bpe, "tokenizer.ggml.pre", with: .string("tekken")), "pre-tokenizer 'tekken'")
+        try expectError(replacing(bpe, "tokenizer.ggml.pre", with: .string("no-such-pre")), "pre-tokenizer 'no-such-pre'")
         try expectError(replacing(bpe, "tokenizer.ggml.merges", with: V.strings(["ab"])), "merge 0")
     }
 }

@@ -31,7 +31,8 @@ struct TokenizerPropertyTests {
         "<|endoftext|>", "<|begin_of_text|>", "<0x41>", "Ġ", "Ċ",
     ]
 
-    static func randomText(_ rng: inout SplitMix64, allowsSpaceMarker: Bool = true) -> String {
+    static func randomText(_ rng: inout SplitMix64, allowsSpaceMarker: Bool = true,
+                           keeps: (Unicode.Scalar) -> Bool = { _ in true }) -> String {
         var text = ""
         let count = Int.random(in: 0...24, using: &rng)
         for _ in 0..<count {
@@ -46,7 +47,25 @@ struct TokenizerPropertyTests {
             }
         }
         if !allowsSpaceMarker { text = String(text.unicodeScalars.filter { $0 != "\u{2581}" }.map(Character.init)) }
-        return text
+        var kept = String.UnicodeScalarView()
+        kept.append(contentsOf: text.unicodeScalars.filter(keeps))
+        return String(kept)
+    }
+
+    /// The bytes a vocabulary can spell one at a time (a byte-level character token, or
+    /// `<0xXX>`). Some real vocabularies lack a few (StarCoder has no token for the UTF-8
+    /// lead byte 0xF1, Falcon none for some control bytes): text with those bytes cannot
+    /// come back, so the round trips leave out the scalars that need them.
+    static func spelledBytes(_ vocabulary: Vocabulary) -> Set<UInt8> {
+        Set((0...255).map(UInt8.init).filter { byte in
+            switch vocabulary.model {
+            case .byteLevelBPE:
+                return vocabulary.tokenID(ByteLevelEncoding.utf8ForByte[Int(byte)]) != nil
+            case .sentencePiece:
+                let hex = "<0x" + String(decoding: Vocabulary.hexDigits(byte, uppercase: true), as: UTF8.self) + ">"
+                return vocabulary.id(of: hex) != nil
+            }
+        })
     }
 
     /// Decoding inverts encoding without BOS. SentencePiece writes spaces as `▁`, so a
@@ -54,8 +73,12 @@ struct TokenizerPropertyTests {
     func checkRoundTrips(_ tokenizer: any Tokenizer, seed: UInt64, count: Int) {
         var rng = SplitMix64(state: seed)
         let keepsMarker = tokenizer.vocabulary.model == .byteLevelBPE
+        let spelled = Self.spelledBytes(tokenizer.vocabulary)
+        let keeps: (Unicode.Scalar) -> Bool = spelled.count == 256 ? { _ in true } : { scalar in
+            String(scalar).utf8.allSatisfy(spelled.contains)
+        }
         for _ in 0..<count {
-            let text = Self.randomText(&rng, allowsSpaceMarker: keepsMarker)
+            let text = Self.randomText(&rng, allowsSpaceMarker: keepsMarker, keeps: keeps)
             let ids = tokenizer.encode(text, addSpecialTokens: false, parseSpecial: false)
             #expect(tokenizer.decode(ids) == text, "\(text.debugDescription)")
             var stream = StreamingDetokenizer(tokenizer: tokenizer)
@@ -101,6 +124,7 @@ struct TokenizerPropertyTests {
     @Test(.enabled(if: TokenizerFixtures.available, "llama.cpp tokenizer fixtures not found in ../shared/fixtures/tokenizer"),
           arguments: TokenizerFixtures.vocabularies)
     func fixtureVocabulariesRoundTrip(vocabulary: String) throws {
+        guard TokenizerFixtures.available(vocabulary) else { return }
         let tokenizer = try TokenizerFixtures.tokenizer(vocabulary)
         checkRoundTrips(tokenizer, seed: 42, count: 300)
         checkStreamingEqualsDecode(tokenizer, seed: 43, count: 200)

@@ -50,7 +50,8 @@ public final class Engine: @unchecked Sendable {
     private var batch = TokenBatch()
 
     /// Starts an engine for `model`.
-    /// - Parameter tokenizer: defaults to the one in the model's GGUF metadata.
+    /// - Parameter tokenizer: defaults to the one in the model's GGUF metadata (a
+    ///   `DeferredTokenizer`: its encoder is built for the first text prompt).
     /// - Parameter drafting: speculative decoding with a draft model or prompt lookup.
     public init(model: LoadedModel, tokenizer: (any Tokenizer)? = nil, configuration: EngineConfiguration = EngineConfiguration(),
                 drafting: Drafting? = nil) throws {
@@ -60,7 +61,9 @@ public final class Engine: @unchecked Sendable {
         if let tokenizer {
             self.tokenizer = tokenizer
         } else if let metadata = model.metadata, metadata["tokenizer.ggml.model"] != nil {
-            self.tokenizer = try makeTokenizer(from: metadata)
+            // The vocabulary now, the encoder at the first text prompt: a run given token ids
+            // never needs one (nor a pre-tokenizer Swiftlet knows).
+            self.tokenizer = try TokenizerLoader.loadDeferred(from: metadata)
         } else {
             self.tokenizer = nil
         }
@@ -168,6 +171,7 @@ public final class Engine: @unchecked Sendable {
             guard let tokenizer else {
                 throw GenerationError.invalidRequest("this model has no tokenizer: give prompt token ids")
             }
+            if let deferred = tokenizer as? DeferredTokenizer { return try deferred.encoder().encode(text) }
             return tokenizer.encode(text)
         }
     }

@@ -1,5 +1,7 @@
-/// How byte-level BPE cuts text into words before merging (`tokenizer.ggml.pre`). Each case
-/// is a hand-written scanner equal to the regular expression llama.cpp uses for it, over
+/// How BPE cuts text into words before merging (`tokenizer.ggml.pre`), one case per
+/// pre-tokenization llama.cpp knows. The first four are hand-written scanners equal to the
+/// regular expressions llama.cpp uses (and Qwen 3.5's); the others are sequences of `SplitRule`s (see
+/// `PreTokenizer+Rules.swift`), each one of llama.cpp's expressions written as matchers over
 /// Unicode scalars classified by `CodepointFlags`.
 public enum PreTokenizer: Sendable, Equatable {
     /// GPT-2: `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
@@ -12,6 +14,67 @@ public enum PreTokenizer: Sendable, Equatable {
     /// llama.cpp's `default`: `[\p{P}\$\+<=>\^~\|]+` apart, then the GPT-2 expression, then
     /// `\p{N}+` apart, then `[0-9][0-9][0-9]` apart, each splitting the previous words.
     case standard
+    /// StarCoder, Refact, Command R, SmolLM, CodeShell, EXAONE, Minerva, Mellum 2: every
+    /// number apart (`\p{N}`), then the GPT-2 expression.
+    case starCoder
+    /// Falcon: `[\p{P}\$\+<=>\^~\|`]+` apart, the GPT-2 expression, then `[0-9][0-9][0-9]`.
+    case falcon
+    /// DeepSeek LLM: newlines, Latin/Greek/Cyrillic/... letter runs with an optional leading
+    /// space, ASCII and full-width punctuation runs, trailing whitespace, CJK and Hangul runs,
+    /// number runs, each apart in turn.
+    case deepSeekLLM
+    /// DeepSeek Coder: newlines, letter runs and punctuation runs (each with an optional
+    /// leading space), CJK and Hangul runs, then single numbers apart.
+    case deepSeekCoder
+    /// DeepSeek V3 (also Hunyuan dense, JoyAI, HY v4): numbers in threes, CJK and kana runs,
+    /// then words of letters and marks, punctuation-and-symbol runs and whitespace.
+    case deepSeekV3
+    /// Spark 2.5: as DeepSeek V3 with newlines apart and single numbers last.
+    case spark
+    /// Youtu: Hangul, CJK punctuation, Bopomofo and CJK runs, then the Qwen 2 words with
+    /// letters and marks together and a contraction kept on its word.
+    case youtu
+    /// Qwen 3.5: the Qwen 2 expression with marks (`\p{M}`) in words (hand-written too).
+    case qwen35
+    /// Jais 2: the Llama 3 expression with whitespace runs cut in powers of two.
+    case jais2
+    /// Mistral Tekken: words split at lower-to-upper case changes, single numbers.
+    case tekken
+    /// GPT-4o (also Llama 4, Kanana 2, MiniMax M2): as Tekken with contractions kept on
+    /// their word and numbers in threes.
+    case gpt4o
+    /// Granite multilingual embeddings (97M): as GPT-4o with marks in words.
+    case graniteMultilingual
+    /// Tiny Aya: numbers in thousands groups from the right, then GPT-4o-style words.
+    case tinyAya
+    /// Kimi K2: Han runs apart from other letters, GPT-4o-style words, numbers in threes.
+    case kimiK2
+    /// SuperBPE: number runs apart, then cut before each group of three digits from the right.
+    case superBPE
+    /// Bailing MoE: the Qwen 2 expression with one newline per whitespace word.
+    case bailingMoE
+    /// Seed-Coder: the Qwen 2 expression without newlines after punctuation.
+    case seedCoder
+    /// Ufakzeka: the Qwen 2 expression without contractions.
+    case ufakzeka
+    /// AFMoE: digit groups, CJK and South-East Asian script runs, then DeepSeek V3 words.
+    case afmoe
+    /// Laguna: lines apart, then the Qwen 2 expression.
+    case laguna
+    /// EXAONE MoE: words of letters and marks that may contain single spaces.
+    case exaoneMoE
+    /// MiniCPM 5: numbers in threes, then the Llama 3 expression with whole numbers.
+    case miniCPM5
+    /// BLOOM, Poro, GPT-3 Finnish: ` ?[^(\s|.,!?…。，、।۔،)]+`.
+    case bloom
+    /// Viking: the BLOOM expression, then single numbers apart.
+    case viking
+    /// Chameleon: sentinel and image tokens, tabs, newlines and space pairs, single
+    /// numbers and punctuation apart, then the GPT-2 expression.
+    case chameleon
+    /// Gemma 4 (and Sarvam MoE): lines apart (`[^\n]+|[\n]+`); used with SentencePiece
+    /// spelling (spaces as `▁`, no byte-level characters).
+    case lines
 
     /// Appends to `ends` the end (exclusive, in scalars) of every word of `scalars`, whose
     /// classes are `flags`.
@@ -24,6 +87,8 @@ public enum PreTokenizer: Sendable, Equatable {
             scanner.llama3(0, scalars.count, maximumDigits: 3, &ends)
         case .qwen2:
             scanner.llama3(0, scalars.count, maximumDigits: 1, &ends)
+        case .qwen35:
+            scanner.qwen35(0, scalars.count, &ends)
         case .standard:
             var words: [Int32] = []
             scanner.runs(0, scalars.count, of: Scanner.isStandardPunctuation, &words)
@@ -33,6 +98,19 @@ public enum PreTokenizer: Sendable, Equatable {
             next.removeAll(keepingCapacity: true)
             scanner.forEach(words) { scanner.runs($0, $1, of: Scanner.isCollapsedNumber, &next) }
             scanner.forEach(next) { scanner.asciiDigitTriples($0, $1, &ends) }
+        default:
+            let rules = self.rules
+            var words: [Int32] = [Int32(scalars.count)]
+            var next: [Int32] = []
+            for (index, rule) in rules.enumerated() {
+                if index + 1 == rules.count {
+                    scanner.forEach(words) { rule.apply($0, $1, scanner, &ends) }
+                } else {
+                    next.removeAll(keepingCapacity: true)
+                    scanner.forEach(words) { rule.apply($0, $1, scanner, &next) }
+                    swap(&words, &next)
+                }
+            }
         }
     }
 
@@ -70,7 +148,7 @@ public enum PreTokenizer: Sendable, Equatable {
         /// The contraction at `position` (`'s`, `'t`, `'re`, `'ve`, `'m`, `'ll`, `'d`), ASCII
         /// letters compared without case when `ignoringCase`; its length or 0.
         @inline(__always)
-        private func contractionLength(at position: Int, _ end: Int, ignoringCase: Bool) -> Int {
+        func contractionLength(at position: Int, _ end: Int, ignoringCase: Bool) -> Int {
             guard scalars[position] == Self.apostrophe, position + 1 < end else { return 0 }
             func letter(_ i: Int) -> UInt32 {
                 let c = scalars[i]
@@ -197,6 +275,66 @@ public enum PreTokenizer: Sendable, Equatable {
             }
         }
 
+        /// The Qwen 3.5 expression over `scalars[start..<end]`: the Llama 3 one with marks in
+        /// words (`[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+`, ` ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*`) and one
+        /// digit per word.
+        func qwen35(_ start: Int, _ end: Int, _ ends: inout [Int32]) {
+            let word: CodepointFlags = [.letter, .mark]
+            let notPunctuation: CodepointFlags = [.letter, .mark, .number, .whitespace]
+            var position = start
+            while position < end {
+                let c = scalars[position]
+                let f = flags(position, end)
+                let contraction = contractionLength(at: position, end, ignoringCase: true)
+                if contraction > 0 {
+                    position += contraction
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                if !(c == Self.carriageReturn || c == Self.lineFeed || f.contains(.number))
+                    && (!f.isDisjoint(with: word) || !flags(position + 1, end).isDisjoint(with: word)) {
+                    position += 1
+                    while !flags(position, end).isDisjoint(with: word) { position += 1 }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                if f.contains(.number) {
+                    position += 1
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                let head = c == Self.space ? flags(position + 1, end) : f
+                if head.isDisjoint(with: notPunctuation) && !head.isEmpty {
+                    if c == Self.space { position += 1 }
+                    while case let g = flags(position, end), g.isDisjoint(with: notPunctuation), !g.isEmpty {
+                        position += 1
+                    }
+                    while position < end && (scalars[position] == Self.carriageReturn || scalars[position] == Self.lineFeed) {
+                        position += 1
+                    }
+                    emit(position, &ends, from: start)
+                    continue
+                }
+                var count = 0
+                var afterLastNewline = 0
+                while flags(position + count, end).contains(.whitespace) {
+                    let w = scalars[position + count]
+                    if w == Self.carriageReturn || w == Self.lineFeed { afterLastNewline = position + count + 1 }
+                    count += 1
+                }
+                if afterLastNewline > 0 {
+                    position = afterLastNewline
+                } else if count > 1 && position + count < end {
+                    position += count - 1
+                } else if count > 0 {
+                    position += count
+                } else {
+                    position += 1
+                }
+                emit(position, &ends, from: start)
+            }
+        }
+
         /// Splits `scalars[start..<end]` into maximal runs of scalars that are and are not
         /// in a class.
         func runs(_ start: Int, _ end: Int, of isMember: (UInt32, CodepointFlags) -> Bool, _ ends: inout [Int32]) {
@@ -243,30 +381,3 @@ public enum PreTokenizer: Sendable, Equatable {
     }
 }
 
-extension PreTokenizer {
-    /// The pre-tokenizer, whether whole words that are tokens skip merging
-    /// (`ignore_merges`), whether BOS is added by default, and whether decoding cleans up
-    /// spaces by default, for a `tokenizer.ggml.pre` name (llama.cpp's table, for the
-    /// expressions implemented here); nil for any other name.
-    static func configuration(named name: String) -> (preTokenizer: PreTokenizer, ignoresMerges: Bool, addsBOS: Bool, cleansUpSpaces: Bool)? {
-        switch name {
-        case "default":
-            return (.standard, false, false, true)
-        case "llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2", "jina-v5-nano":
-            return (.llama3, true, true, true)
-        case "dbrx", "smaug-bpe":
-            return (.llama3, false, false, true)
-        case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-             "modern-bert", "mpt", "olmo", "jais", "exaone4":
-            return (.gpt2, false, false, true)
-        case "trillion", "granite-docling":
-            return (.gpt2, false, false, false)
-        case "stablelm2", "megrez":
-            return (.qwen2, false, false, true)
-        case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2", "hunyuan", "solar-open":
-            return (.qwen2, false, false, false)
-        default:
-            return nil
-        }
-    }
-}

@@ -1,8 +1,10 @@
 /// Text to token ids and back, exactly as llama.cpp does it for the same vocabulary.
 ///
-/// Conformers: `SentencePieceTokenizer` (`tokenizer.ggml.model = "llama"`) and
-/// `ByteLevelBPETokenizer` (`"gpt2"`). Make one from GGUF metadata with
-/// `makeTokenizer(from:)`, or from a llama2.c `tokenizer.bin` with `Llama2TokenizerFile`.
+/// Conformers: `SentencePieceTokenizer` (`tokenizer.ggml.model = "llama"`),
+/// `ByteLevelBPETokenizer` (`"gpt2"`), `SentencePieceBPETokenizer` (`"gemma4"`) and
+/// `DeferredTokenizer` (any of those, its encoder built on first use). Make one from GGUF
+/// metadata with `makeTokenizer(from:)` (or `TokenizerLoader.loadDeferred(from:)`), or from a
+/// llama2.c `tokenizer.bin` with `Llama2TokenizerFile`.
 /// Decoding is shared: see `Vocabulary` and `StreamingDetokenizer`.
 public protocol Tokenizer: Sendable {
     /// The token table, its special tokens and its flags.

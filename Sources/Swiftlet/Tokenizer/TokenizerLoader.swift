@@ -32,13 +32,42 @@ public enum TokenizerLoader {
         public static let addSpacePrefix = "tokenizer.ggml.add_space_prefix"
     }
 
-    /// The tokenizer `metadata` describes.
+    /// The tokenizer `metadata` describes, built now.
+    /// - Throws: `ModelFileError` for a malformed vocabulary, an unknown tokenizer model or an
+    ///   unknown pre-tokenizer.
     public static func load(from metadata: GGUFMetadata) throws -> any Tokenizer {
+        let (vocabulary, encoder) = try vocabulary(from: metadata)
+        return try encoder(vocabulary)
+    }
+
+    /// The tokenizer `metadata` describes, with its vocabulary read now (decoding and
+    /// end-of-generation checks work at once) and its encoder (merge table, pre-tokenizer)
+    /// built on the first `encode`. A vocabulary whose encoder cannot be made, such as one
+    /// with an unknown `tokenizer.ggml.pre`, still decodes; encoding it throws from
+    /// `DeferredTokenizer.encoder()`. What engines use, so that a run given token ids never
+    /// needs an encoder.
+    /// - Throws: `ModelFileError` when the vocabulary itself cannot be read.
+    public static func loadDeferred(from metadata: GGUFMetadata) throws -> DeferredTokenizer {
+        let (vocabulary, encoder) = try vocabulary(from: metadata)
+        return DeferredTokenizer(vocabulary: vocabulary, build: encoder)
+    }
+
+    /// What builds a tokenizer around a vocabulary (it may throw: an unknown pre-tokenizer).
+    typealias EncoderBuilder = @Sendable (Vocabulary) throws -> any Tokenizer
+
+    /// The vocabulary `metadata` describes and how to build its tokenizer; the builder reads
+    /// the merges and checks the pre-tokenizer only when called.
+    static func vocabulary(from metadata: GGUFMetadata) throws -> (Vocabulary, EncoderBuilder) {
         guard let modelName = try metadata.string(Key.model) else {
             throw ModelFileError.malformed("no tokenizer: metadata key '\(Key.model)' is missing")
         }
-        guard let model = TokenizerModel(rawValue: modelName) else {
-            throw ModelFileError.unsupported("tokenizer model '\(modelName)' (supported: 'llama', 'gpt2')")
+        let model: TokenizerModel
+        switch modelName {
+        case "llama": model = .sentencePiece
+        case "gpt2": model = .byteLevelBPE
+        case "gemma4": model = .sentencePiece  // BPE merges over SentencePiece-spelled tokens
+        default:
+            throw ModelFileError.unsupported("tokenizer model '\(modelName)' (supported: 'llama', 'gpt2', 'gemma4')")
         }
         guard metadata[Key.tokens] != nil else {
             throw ModelFileError.malformed("metadata key '\(Key.tokens)' is missing")
@@ -47,8 +76,7 @@ public enum TokenizerLoader {
         let scores = try metadata[Key.scores] == nil ? nil : numberArray(metadata, Key.scores).map { Float($0) }
         let tokenTypes = try metadata[Key.tokenTypes] == nil ? nil : integerArray(metadata, Key.tokenTypes)
 
-        switch model {
-        case .sentencePiece:
+        if modelName == "llama" {
             // llama.cpp's defaults for "llama": BOS 1, EOS 2, UNK 0 (when in range), BOS added.
             func fallback(_ id: Int32) -> Int32? { Int(id) < tokens.count ? id : nil }
             let special = try specialTokens(metadata, bos: fallback(1), eos: fallback(2), unknown: fallback(0))
@@ -58,28 +86,41 @@ public enum TokenizerLoader {
                 addsEOS: try metadata.bool(Key.addEOS) ?? false,
                 addsSpacePrefix: try metadata.bool(Key.addSpacePrefix) ?? true,
                 cleansUpSpaces: false)
-            return try SentencePieceTokenizer(vocabulary: vocabulary)
+            return (vocabulary, { try SentencePieceTokenizer(vocabulary: $0) })
+        }
 
-        case .byteLevelBPE:
-            let preName = try metadata.string(Key.pre) ?? "default"
-            guard let configuration = PreTokenizer.configuration(named: preName) else {
-                throw ModelFileError.unsupported("pre-tokenizer '\(preName)' (\(Key.pre)); supported: default, gpt-2, llama-bpe/llama3, qwen2 and their aliases")
+        // BPE: the pre-tokenizer's flags shape the vocabulary; an unknown name leaves
+        // llama.cpp's BPE defaults and makes the builder fail.
+        let preName = modelName == "gemma4" ? "gemma4" : (try metadata.string(Key.pre) ?? "default")
+        let configuration = PreTokenizer.configuration(named: preName)
+        let defaults = configuration ?? PreTokenizerConfiguration(preTokenizer: .standard)
+        let special = try specialTokens(metadata, bos: nil, eos: nil, unknown: nil)
+        var addsBOS = try metadata.bool(Key.addBOS) ?? defaults.addsBOS
+        if defaults.forcesBOS { addsBOS = true }
+        let vocabulary = try Vocabulary(
+            model: defaults.spellsSpacesAsMarker ? .sentencePiece : model, tokens: tokens, scores: scores,
+            tokenTypes: tokenTypes, specialTokens: special,
+            addsBOS: addsBOS,
+            addsEOS: try metadata.bool(Key.addEOS) ?? false,
+            addsSpacePrefix: false,
+            cleansUpSpaces: defaults.cleansUpSpaces)
+        let builder: EncoderBuilder = { vocabulary in
+            guard let configuration else {
+                throw ModelFileError.unsupported("pre-tokenizer '\(preName)' (\(Key.pre)); supported: the names llama.cpp knows for BPE vocabularies (see PreTokenizer)")
             }
-            guard metadata[Key.merges] != nil else {
-                throw ModelFileError.malformed("byte-level BPE tokenizer without merges: metadata key '\(Key.merges)' is missing")
+            // Kimi K2 files may have no merges (llama.cpp accepts that for it alone).
+            guard metadata[Key.merges] != nil || preName == "kimi-k2" else {
+                throw ModelFileError.malformed("BPE tokenizer without merges: metadata key '\(Key.merges)' is missing")
             }
-            let merges = try stringArray(metadata, Key.merges)
-            let special = try specialTokens(metadata, bos: nil, eos: nil, unknown: nil)
-            let vocabulary = try Vocabulary(
-                model: .byteLevelBPE, tokens: tokens, scores: scores, tokenTypes: tokenTypes, specialTokens: special,
-                addsBOS: try metadata.bool(Key.addBOS) ?? configuration.addsBOS,
-                addsEOS: try metadata.bool(Key.addEOS) ?? false,
-                addsSpacePrefix: try metadata.bool(Key.addSpacePrefix) ?? false,
-                cleansUpSpaces: configuration.cleansUpSpaces)
+            let merges = metadata[Key.merges] == nil ? [] : try stringArray(metadata, Key.merges)
+            if configuration.spellsSpacesAsMarker {
+                return try SentencePieceBPETokenizer(vocabulary: vocabulary, merges: merges, preTokenizer: configuration.preTokenizer)
+            }
             return try ByteLevelBPETokenizer(vocabulary: vocabulary, merges: merges,
                                              preTokenizer: configuration.preTokenizer,
                                              ignoresMerges: configuration.ignoresMerges)
         }
+        return (vocabulary, builder)
     }
 
     // MARK: - Typed reads
