@@ -28,6 +28,10 @@ public struct ByteLevelBPETokenizer: Tokenizer {
         guard vocabulary.model == .byteLevelBPE else {
             throw ModelFileError.malformed("a byte-level BPE tokenizer needs a \"gpt2\" vocabulary, not \"\(vocabulary.model.rawValue)\"")
         }
+        // Each merge names at most three new symbols; all must have 32-bit ids.
+        guard merges.count <= (Int(Int32.max) - 1 - vocabulary.count) / 3 else {
+            throw ModelFileError.malformed("tokenizer has \(merges.count) merges, more than 32-bit symbol ids can number")
+        }
         var extra = ByteStringTable(capacity: 16)
         func symbol(_ bytes: UnsafeRawBufferPointer) -> Int32 {
             if let id = vocabulary.tokenID(bytes) { return id }
