@@ -10,7 +10,7 @@ enum FlagRange {
     /// Throws a `ValidationError` unless `value` lies in `range`.
     static func check(_ value: Int, _ flag: String, _ range: ClosedRange<Int>) throws {
         guard range.contains(value) else {
-            throw ValidationError("\(flag) must be between \(range.lowerBound) and \(range.upperBound) (got \(value))")
+            throw ValidationError("\(flag) must be at least \(range.lowerBound) and at most \(range.upperBound) (got \(value))")
         }
     }
 }

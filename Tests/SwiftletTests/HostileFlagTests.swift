@@ -30,22 +30,22 @@ struct HostileFlagTests {
         let model = HostileInput.write(TestModels.tiny(), "tiny.gguf", in: folder)
         let generate = ["generate", "--model", model, "--prompt", "a", "--max-tokens", "4"]
         let cases: [([String], String)] = [
-            (generate + ["--kv-cache-mb", "17592186044416"], "--kv-cache-mb must be between 1 and 1048576"),
-            (generate + ["--kv-cache-mb", "0"], "--kv-cache-mb must be between"),
+            (generate + ["--kv-cache-mb", "17592186044416"], "--kv-cache-mb must be at least 1 and at most 1048576"),
+            (generate + ["--kv-cache-mb", "0"], "--kv-cache-mb must be at least"),
             (generate + ["--kv-cache-mb", "99999999999999999999"], "kv-cache-mb"),
-            (generate + ["--max-batch-tokens", "1099511627776"], "--max-batch-tokens must be between 1 and 65536"),
-            (generate + ["--max-sequences", "0"], "--max-sequences must be between"),
-            (generate + ["--threads", "4294967297"], "--threads must be between 1 and 256"),
-            (generate + ["--context", "1"], "--context must be between 2 and 16777216"),
-            (generate + ["--context", "9223372036854775807"], "--context must be between"),
-            (["generate", "--model", model, "--prompt", "a", "--max-tokens", "9223372036854775807"], "--max-tokens must be between"),
-            (["bench", "--model", model, "--prompt-length", "4611686018427387904"], "--prompt-length must be between"),
-            (["bench", "--model", model, "--gen-length", "0"], "--gen-length must be between"),
-            (["bench", "--model", model, "--shared-prefix-tokens", "4611686018427387904"], "--shared-prefix-tokens must be between"),
-            (["perplexity", "--model", model, "--file", model, "--kv-cache-mb", "17592186044416"], "--kv-cache-mb must be between"),
+            (generate + ["--max-batch-tokens", "1099511627776"], "--max-batch-tokens must be at least 1 and at most 65536"),
+            (generate + ["--max-sequences", "0"], "--max-sequences must be at least"),
+            (generate + ["--threads", "4294967297"], "--threads must be at least 1 and at most 256"),
+            (generate + ["--context", "1"], "--context must be at least 2 and at most 16777216"),
+            (generate + ["--context", "9223372036854775807"], "--context must be at least"),
+            (["generate", "--model", model, "--prompt", "a", "--max-tokens", "9223372036854775807"], "--max-tokens must be at least"),
+            (["bench", "--model", model, "--prompt-length", "4611686018427387904"], "--prompt-length must be at least"),
+            (["bench", "--model", model, "--gen-length", "0"], "--gen-length must be at least"),
+            (["bench", "--model", model, "--shared-prefix-tokens", "4611686018427387904"], "--shared-prefix-tokens must be at least"),
+            (["perplexity", "--model", model, "--file", model, "--kv-cache-mb", "17592186044416"], "--kv-cache-mb must be at least"),
             (["bench-kernels", "--shapes", "1048576x1048576"], "--shapes"),
-            (["bench-kernels", "--rows", "4294967296"], "--rows must be between"),
-            (["bench-kernels", "--attention", "--context", "4611686018427387904"], "--context must be between"),
+            (["bench-kernels", "--rows", "4294967296"], "--rows must be at least"),
+            (["bench-kernels", "--attention", "--context", "4611686018427387904"], "--context must be at least"),
         ]
         for (arguments, message) in cases {
             let run = try runSwiftlet(arguments)
