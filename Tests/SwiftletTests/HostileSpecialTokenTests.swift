@@ -121,6 +121,26 @@ struct HostileSpecialTokenTests {
         #expect(cut.last == .token(nested.vocabulary.id(of: String(repeating: "a", count: 100))!))
     }
 
+    @Test func longTextFragmentsAreCutAtCharacterBoundaries() throws {
+        let tokenizer = try makeTokenizer(from: V.metadata(Self.entries(userDefined: ["<tool>"])))
+        let text = Array("€€€€€<tool>ab€€".utf8)
+        let cut = text.withUnsafeBytes {
+            tokenizer.vocabulary.specialTokenMatcher.fragments(of: $0, parseSpecial: false, maxTextBytes: 4)
+        }
+        var rebuilt: [UInt8] = []
+        for fragment in cut {
+            switch fragment {
+            case .text(let range):
+                #expect(range.count <= 4)
+                #expect(String(validating: text[range], as: UTF8.self) != nil, "\(range) splits a character")
+                rebuilt += text[range]
+            case .token(let id):
+                rebuilt += Array(tokenizer.vocabulary.text(of: id)!.utf8)
+            }
+        }
+        #expect(rebuilt == text)
+    }
+
     @Test func tokenizeCommandWithManyUserDefinedTokens() throws {
         let folder = try HostileInput.folder("special-tokens")
         defer { try? FileManager.default.removeItem(at: folder) }

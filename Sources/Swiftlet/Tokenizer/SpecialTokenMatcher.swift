@@ -101,10 +101,37 @@ struct SpecialTokenMatcher: Sendable {
         }
     }
 
+    /// Text fragments longer than this are cut at a character boundary: the tokenizers
+    /// number positions inside a fragment with 32-bit offsets.
+    static let maxTextFragmentBytes = 1 << 28
+
     /// The input cut into text ranges and special tokens: leftmost match first, the longest
     /// one at its position. With `parseSpecial` false only plain-text (user-defined) tokens
-    /// match.
-    func fragments(of text: UnsafeRawBufferPointer, parseSpecial: Bool) -> [TextFragment] {
+    /// match. No text range is longer than `maxTextBytes`.
+    func fragments(of text: UnsafeRawBufferPointer, parseSpecial: Bool,
+                   maxTextBytes: Int = maxTextFragmentBytes) -> [TextFragment] {
+        let fragments = matches(in: text, parseSpecial: parseSpecial)
+        guard text.count > maxTextBytes else { return fragments }
+        var result: [TextFragment] = []
+        for fragment in fragments {
+            guard case .text(let range) = fragment, range.count > maxTextBytes else {
+                result.append(fragment)
+                continue
+            }
+            var start = range.lowerBound
+            while range.upperBound - start > maxTextBytes {
+                // Back up to the first byte of a UTF-8 sequence (at most three steps).
+                var end = start + maxTextBytes
+                while end > start + 1 && text[end] & 0xC0 == 0x80 { end -= 1 }
+                result.append(.text(start..<end))
+                start = end
+            }
+            result.append(.text(start..<range.upperBound))
+        }
+        return result
+    }
+
+    private func matches(in text: UnsafeRawBufferPointer, parseSpecial: Bool) -> [TextFragment] {
         let count = text.count
         guard count > 0 else { return [] }
         guard !isEmpty else { return [.text(0..<count)] }
