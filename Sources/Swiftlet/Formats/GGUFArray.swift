@@ -36,12 +36,15 @@ public struct GGUFArray: Sendable, RandomAccessCollection, ExpressibleByArrayLit
         storage = Self.compacted(values) ?? .mixed(values)
     }
 
+    /// An array of the literal's values (`[.int32(1), .int32(2)]`).
     public init(arrayLiteral elements: GGUFValue...) {
         self.init(elements)
     }
 
+    /// Always 0.
     public var startIndex: Int { 0 }
 
+    /// The number of elements.
     public var endIndex: Int {
         switch storage {
         case .uint8(let a): return a.count
