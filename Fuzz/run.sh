@@ -141,7 +141,7 @@ max_len() {
     case "$1" in
         gguf) echo 8192 ;;
         llama2c) echo 65536 ;;
-        tokenizer) echo 2048 ;;
+        tokenizer) echo 1024 ;;
         batch) echo 4096 ;;
     esac
 }
