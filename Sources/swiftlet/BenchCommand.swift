@@ -51,10 +51,11 @@ struct BenchCommand: AsyncParsableCommand {
     var promptsFile: String?
 
     func validate() throws {
-        guard promptLength >= 1 else { throw ValidationError("--prompt-length must be at least 1") }
-        guard genLength >= 1 else { throw ValidationError("--gen-length must be at least 1") }
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
-        if let requests, requests < 1 { throw ValidationError("--requests must be at least 1") }
+        try FlagRange.check(promptLength, "--prompt-length", FlagRange.tokens)
+        try FlagRange.check(genLength, "--gen-length", FlagRange.tokens)
+        try FlagRange.check(repetitions, "--repetitions", 1...10_000)
+        if let requests { try FlagRange.check(requests, "--requests", 1...(1 << 20)) }
+        try FlagRange.check(sharedPrefixTokens, "--shared-prefix-tokens", 0...(1 << 24))
         _ = try concurrencyLevels()
         _ = try arrivalRate()
         _ = try modeList()

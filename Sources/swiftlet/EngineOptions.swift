@@ -43,11 +43,11 @@ struct EngineOptions: ParsableArguments {
         if draft == "model" && draftModel == nil { throw ValidationError("--draft model needs --draft-model PATH") }
         guard KVCacheType(rawValue: kvCacheType) != nil else { throw ValidationError("--kv-cache-type must be f32 or f16") }
         guard prefixCache == "on" || prefixCache == "off" else { throw ValidationError("--prefix-cache must be on or off") }
-        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
-        guard (1...65536).contains(maxBatchTokens) else { throw ValidationError("--max-batch-tokens must be between 1 and 65536") }
-        guard (1...4096).contains(maxSequences) else { throw ValidationError("--max-sequences must be between 1 and 4096") }
-        guard kvCacheMB >= 1 else { throw ValidationError("--kv-cache-mb must be at least 1") }
-        if let context, context < 2 { throw ValidationError("--context must be at least 2") }
+        try FlagRange.check(threads, "--threads", EngineConfiguration.threadCountRange)
+        try FlagRange.check(maxBatchTokens, "--max-batch-tokens", EngineConfiguration.maxBatchTokensRange)
+        try FlagRange.check(maxSequences, "--max-sequences", EngineConfiguration.maxSequencesRange)
+        try FlagRange.check(kvCacheMB, "--kv-cache-mb", EngineConfiguration.kvCacheMegabytesRange)
+        if let context { try FlagRange.check(context, "--context", EngineConfiguration.maxContextRange) }
     }
 
     /// The model path: `--model`, or the shipped target found from the working directory

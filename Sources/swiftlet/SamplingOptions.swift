@@ -28,7 +28,7 @@ struct SamplingOptions: ParsableArguments {
     var ignoreEos = false
 
     func validate() throws {
-        guard maxTokens >= 1 else { throw ValidationError("--max-tokens must be at least 1") }
+        try FlagRange.check(maxTokens, "--max-tokens", FlagRange.tokens)
         do { try parameters.validate() } catch { throw ValidationError("\(error)") }
     }
 

@@ -58,10 +58,21 @@ public final class PagedKVCache: @unchecked Sendable {
         blocks = BlockPool(blockCount: blockCount)
     }
 
-    /// A cache sized to `megabytes` of memory (at least one block).
+    /// A cache sized to `megabytes` of memory (at least one block). The byte count is
+    /// computed with overflow checks: a size past `Int.max` bytes saturates instead of
+    /// wrapping to a tiny cache (`EngineConfiguration.validate()` refuses such sizes first).
     public convenience init(configuration: ModelConfiguration, blockSize: Int = 16, megabytes: Int, type: KVCacheType = .f32) {
-        let perBlock = Self.bytesPerToken(configuration, type: type) * blockSize
-        self.init(configuration: configuration, blockSize: blockSize, blockCount: max(1, megabytes * 1_048_576 / perBlock), type: type)
+        self.init(configuration: configuration, blockSize: blockSize,
+                  blockCount: Self.blockCount(configuration, blockSize: blockSize, megabytes: megabytes, type: type), type: type)
+    }
+
+    /// The number of blocks of `blockSize` tokens that fit in `megabytes` MiB (at least one),
+    /// with every product overflow-checked (saturating at `Int.max`).
+    public static func blockCount(_ configuration: ModelConfiguration, blockSize: Int, megabytes: Int, type: KVCacheType) -> Int {
+        let (bytes, bytesOverflow) = max(megabytes, 0).multipliedReportingOverflow(by: 1 << 20)
+        let (perBlock, blockOverflow) = bytesPerToken(configuration, type: type).multipliedReportingOverflow(by: max(blockSize, 1))
+        if blockOverflow { return 1 }
+        return max(1, (bytesOverflow ? Int.max : bytes) / max(perBlock, 1))
     }
 
     deinit {

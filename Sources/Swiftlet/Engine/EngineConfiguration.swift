@@ -45,17 +45,43 @@ public struct EngineConfiguration: Sendable, Equatable {
         self.maxContext = maxContext
     }
 
-    func validate() throws {
-        func check(_ ok: Bool, _ message: String) throws {
-            if !ok { throw GenerationError.invalidRequest(message) }
+    /// Allowed thread counts.
+    public static let threadCountRange = 1...256
+    /// Allowed token budgets per step.
+    public static let maxBatchTokensRange = 1...65536
+    /// Allowed numbers of concurrent requests.
+    public static let maxSequencesRange = 1...4096
+    /// Allowed KV cache sizes in MiB (up to 1 TiB: the byte count never overflows).
+    public static let kvCacheMegabytesRange = 1...(1 << 20)
+    /// Allowed exact KV block counts.
+    public static let kvCacheBlocksRange = 1...(1 << 24)
+    /// Allowed tokens per KV block.
+    public static let blockSizeRange = 1...1024
+    /// Allowed draft lengths.
+    public static let maxDraftTokensRange = 0...64
+    /// Allowed context lengths (a model's own limit is 2^24).
+    public static let maxContextRange = 2...(1 << 24)
+
+    /// The KV cache's byte budget, `kvCacheMegabytes` MiB, or nil when it overflows.
+    public var kvCacheBytes: Int? {
+        let (bytes, overflow) = kvCacheMegabytes.multipliedReportingOverflow(by: 1 << 20)
+        return overflow ? nil : bytes
+    }
+
+    /// Throws `GenerationError.invalidRequest` naming the first setting outside its range.
+    public func validate() throws {
+        func check(_ value: Int, _ range: ClosedRange<Int>, _ name: String) throws {
+            guard range.contains(value) else {
+                throw GenerationError.invalidRequest("\(name) must be \(range.lowerBound)...\(range.upperBound) (got \(value))")
+            }
         }
-        try check(threadCount >= 1 && threadCount <= 256, "thread count must be 1...256")
-        try check(maxBatchTokens >= 1 && maxBatchTokens <= 65536, "max batch tokens must be 1...65536")
-        try check(maxSequences >= 1 && maxSequences <= 4096, "max sequences must be 1...4096")
-        try check(kvCacheMegabytes >= 1, "KV cache size must be at least 1 MB")
-        try check(kvCacheBlocks.map { $0 >= 1 } ?? true, "KV cache needs at least one block")
-        try check(blockSize >= 1 && blockSize <= 1024, "block size must be 1...1024")
-        try check(maxDraftTokens >= 0 && maxDraftTokens <= 64, "draft tokens must be 0...64")
-        try check(maxContext.map { $0 >= 2 } ?? true, "context must be at least 2 tokens")
+        try check(threadCount, Self.threadCountRange, "thread count")
+        try check(maxBatchTokens, Self.maxBatchTokensRange, "max batch tokens")
+        try check(maxSequences, Self.maxSequencesRange, "max sequences")
+        try check(kvCacheMegabytes, Self.kvCacheMegabytesRange, "KV cache size in MB")
+        if let kvCacheBlocks { try check(kvCacheBlocks, Self.kvCacheBlocksRange, "KV cache block count") }
+        try check(blockSize, Self.blockSizeRange, "block size")
+        try check(maxDraftTokens, Self.maxDraftTokensRange, "draft tokens")
+        if let maxContext { try check(maxContext, Self.maxContextRange, "context") }
     }
 }

@@ -32,6 +32,10 @@ public final class GGUFFile: @unchecked Sendable {
         public static let maxArrayDepth = 3
         public static let maxDimensions = 4
         public static let maxKeyBytes = 1 << 16
+        /// Decoded metadata may take at most this many bytes in memory per byte of file
+        /// (plus `metadataAllowance`): a metadata section cannot claim more than the file holds.
+        public static let metadataBytesPerFileByte = 3
+        public static let metadataAllowance = 1 << 20
     }
 
     /// Opens and validates the GGUF file at `path`.
@@ -40,9 +44,16 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// Validates the GGUF bytes of `file`.
-    public init(file: MappedFile) throws {
+    /// - Parameter maxMetadataBytes: the most bytes decoded metadata may take in memory;
+    ///   by default `Limits.metadataBytesPerFileByte` times the file size plus
+    ///   `Limits.metadataAllowance`.
+    public init(file: MappedFile, maxMetadataBytes: Int? = nil) throws {
         self.file = file
         var reader = ByteReader(file.bytes)
+        let fileBytes = file.bytes.count
+        var budget = MetadataBudget(limit: maxMetadataBytes
+            ?? fileBytes.multipliedReportingOverflow(by: Limits.metadataBytesPerFileByte).partialValue
+            &+ Limits.metadataAllowance)
         let magic = try reader.read(UInt32.self)
         guard magic == 0x4655_4747 else {  // "GGUF" little-endian
             throw ModelFileError.malformed("bad magic: not a GGUF file")
@@ -68,9 +79,10 @@ public final class GGUFFile: @unchecked Sendable {
         for index in 0..<Int(kvCount) {
             reader.section = "metadata entry \(index)"
             let key = try Self.readString(&reader, limit: Limits.maxKeyBytes)
+            try budget.spend(key.utf8.count + 16, in: reader)
             reader.section = "metadata '\(key)'"
             let typeCode = try reader.read(UInt32.self)
-            let value = try Self.readValue(&reader, typeCode: typeCode, depth: 0)
+            let value = try Self.readValue(&reader, typeCode: typeCode, depth: 0, budget: &budget)
             guard values.updateValue(value, forKey: key) == nil else {
                 throw ModelFileError.malformed("duplicate metadata key '\(key)'")
             }
@@ -196,7 +208,8 @@ public final class GGUFFile: @unchecked Sendable {
         }
     }
 
-    private static func readValue(_ reader: inout ByteReader, typeCode: UInt32, depth: Int) throws -> GGUFValue {
+    private static func readValue(_ reader: inout ByteReader, typeCode: UInt32, depth: Int,
+                                  budget: inout MetadataBudget) throws -> GGUFValue {
         switch typeCode {
         case 0: return .uint8(try reader.read(UInt8.self))
         case 1: return .int8(try reader.read(Int8.self))
@@ -209,30 +222,114 @@ public final class GGUFFile: @unchecked Sendable {
             let byte = try reader.read(UInt8.self)
             guard byte <= 1 else { throw ModelFileError.malformed("bool value \(byte) in \(reader.section)") }
             return .bool(byte == 1)
-        case 8: return .string(try readString(&reader, limit: Limits.maxStringBytes))
+        case 8:
+            let string = try readString(&reader, limit: Limits.maxStringBytes)
+            try budget.spend(MetadataBudget.cost(of: string), in: reader)
+            return .string(string)
         case 9:
-            guard depth < Limits.maxArrayDepth else {
-                throw ModelFileError.malformed("arrays nested deeper than \(Limits.maxArrayDepth) in \(reader.section)")
-            }
-            let elementType = try reader.read(UInt32.self)
-            guard elementType <= 12 else {
-                throw ModelFileError.malformed("unknown array element type \(elementType) in \(reader.section)")
-            }
-            let count = try reader.read(UInt64.self)
-            guard count <= UInt64(reader.remaining / minimumSize(ofType: elementType)) else {
-                throw ModelFileError.malformed("array of \(count) elements in \(reader.section) is larger than the file can hold")
-            }
-            var elements: [GGUFValue] = []
-            elements.reserveCapacity(Int(count))
-            for _ in 0..<Int(count) {
-                elements.append(try readValue(&reader, typeCode: elementType, depth: depth + 1))
-            }
-            return .array(elements)
+            return .array(try readArray(&reader, depth: depth, budget: &budget))
         case 10: return .uint64(try reader.read(UInt64.self))
         case 11: return .int64(try reader.read(Int64.self))
         case 12: return .float64(try reader.readDouble())
         default:
             throw ModelFileError.malformed("unknown metadata value type \(typeCode) in \(reader.section)")
         }
+    }
+
+    /// Reads an array's element type, count and elements into typed storage.
+    private static func readArray(_ reader: inout ByteReader, depth: Int,
+                                  budget: inout MetadataBudget) throws -> GGUFArray {
+        guard depth < Limits.maxArrayDepth else {
+            throw ModelFileError.malformed("arrays nested deeper than \(Limits.maxArrayDepth) in \(reader.section)")
+        }
+        let elementType = try reader.read(UInt32.self)
+        guard elementType <= 12 else {
+            throw ModelFileError.malformed("unknown array element type \(elementType) in \(reader.section)")
+        }
+        let rawCount = try reader.read(UInt64.self)
+        let elementSize = minimumSize(ofType: elementType)
+        guard rawCount <= UInt64(reader.remaining / elementSize) else {
+            throw ModelFileError.malformed("array of \(rawCount) elements in \(reader.section) is larger than the file can hold")
+        }
+        let count = Int(rawCount)
+        // The array itself, then each element's in-memory size (fixed-width ones up front).
+        try budget.spend(32, in: reader)
+        switch elementType {
+        case 0: return GGUFArray(storage: .uint8(try readScalars(&reader, count, &budget)))
+        case 1: return GGUFArray(storage: .int8(try readScalars(&reader, count, &budget)))
+        case 2: return GGUFArray(storage: .uint16(try readScalars(&reader, count, &budget)))
+        case 3: return GGUFArray(storage: .int16(try readScalars(&reader, count, &budget)))
+        case 4: return GGUFArray(storage: .uint32(try readScalars(&reader, count, &budget)))
+        case 5: return GGUFArray(storage: .int32(try readScalars(&reader, count, &budget)))
+        case 6:
+            let bits: [UInt32] = try readScalars(&reader, count, &budget)
+            return GGUFArray(storage: .float32(bits.map(Float.init(bitPattern:))))
+        case 7:
+            let bytes: [UInt8] = try readScalars(&reader, count, &budget)
+            if let bad = bytes.first(where: { $0 > 1 }) {
+                throw ModelFileError.malformed("bool value \(bad) in \(reader.section)")
+            }
+            return GGUFArray(storage: .bool(bytes.map { $0 == 1 }))
+        case 8:
+            var strings: [String] = []
+            strings.reserveCapacity(count)
+            for _ in 0..<count {
+                let string = try readString(&reader, limit: Limits.maxStringBytes)
+                try budget.spend(MetadataBudget.cost(of: string), in: reader)
+                strings.append(string)
+            }
+            return GGUFArray(storage: .string(strings))
+        case 9:
+            var arrays: [GGUFArray] = []
+            arrays.reserveCapacity(count)
+            for _ in 0..<count { arrays.append(try readArray(&reader, depth: depth + 1, budget: &budget)) }
+            return GGUFArray(storage: .array(arrays))
+        case 10: return GGUFArray(storage: .uint64(try readScalars(&reader, count, &budget)))
+        case 11: return GGUFArray(storage: .int64(try readScalars(&reader, count, &budget)))
+        default:
+            let bits: [UInt64] = try readScalars(&reader, count, &budget)
+            return GGUFArray(storage: .float64(bits.map(Double.init(bitPattern:))))
+        }
+    }
+
+    /// `count` little-endian integers, read in one pass.
+    private static func readScalars<T: FixedWidthInteger>(_ reader: inout ByteReader, _ count: Int,
+                                                          _ budget: inout MetadataBudget) throws -> [T] {
+        let size = MemoryLayout<T>.size
+        let (byteCount, overflow) = count.multipliedReportingOverflow(by: size)
+        guard !overflow, byteCount <= reader.remaining else {
+            throw ModelFileError.malformed("array of \(count) elements in \(reader.section) is larger than the file can hold")
+        }
+        try budget.spend(byteCount, in: reader)
+        let raw = try reader.readBytes(byteCount)
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            for i in 0..<count {
+                buffer[i] = T(littleEndian: raw.loadUnaligned(fromByteOffset: i * size, as: T.self))
+            }
+            initialized = count
+        }
+    }
+}
+
+/// The bytes decoded metadata may still take in memory; each string, array and key spends
+/// from it, so a file cannot make the reader hold more than a bounded multiple of its size.
+struct MetadataBudget {
+    let limit: Int
+    private(set) var spent = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    /// In-memory bytes of a decoded string: its inline part, plus its heap buffer when long.
+    static func cost(of string: String) -> Int {
+        let length = string.utf8.count
+        return 16 + (length > 15 ? length + 32 : 0)
+    }
+
+    mutating func spend(_ bytes: Int, in reader: ByteReader) throws {
+        let (total, overflow) = spent.addingReportingOverflow(bytes)
+        guard !overflow, total <= limit else {
+            throw ModelFileError.malformed("metadata in \(reader.section) needs more than \(limit) bytes of memory, more than a file of \(reader.bytes.count) bytes can describe")
+        }
+        spent = total
     }
 }

@@ -1,4 +1,5 @@
-/// One metadata value of a GGUF file (the spec's `gguf_metadata_value_t`).
+/// One metadata value of a GGUF file (the spec's `gguf_metadata_value_t`). Arrays are
+/// stored compactly (`GGUFArray`: one typed Swift array, not one value per element).
 public enum GGUFValue: Sendable, Equatable {
     case uint8(UInt8)
     case int8(Int8)
@@ -9,7 +10,7 @@ public enum GGUFValue: Sendable, Equatable {
     case float32(Float)
     case bool(Bool)
     case string(String)
-    case array([GGUFValue])
+    case array(GGUFArray)
     case uint64(UInt64)
     case int64(Int64)
     case float64(Double)
@@ -38,17 +39,32 @@ public enum GGUFValue: Sendable, Equatable {
         }
     }
 
+    /// The string, when the value is one.
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
+    /// The bool, when the value is one.
     public var boolValue: Bool? {
         if case .bool(let b) = self { return b }
         return nil
     }
 
+    /// An array of `values` (values of one scalar type are stored typed).
+    public static func array(_ values: [GGUFValue]) -> GGUFValue {
+        .array(GGUFArray(values))
+    }
+
+    /// The elements as values, when the value is an array (one `GGUFValue` per element:
+    /// prefer `arrayElements` for large arrays).
     public var arrayValue: [GGUFValue]? {
+        if case .array(let a) = self { return Array(a) }
+        return nil
+    }
+
+    /// The array, in its compact storage, when the value is one.
+    public var arrayElements: GGUFArray? {
         if case .array(let a) = self { return a }
         return nil
     }
@@ -105,42 +121,38 @@ public struct GGUFMetadata: Sendable {
         return double
     }
 
+    /// A string value; nil when absent, throws when mistyped.
     public func string(_ key: String) throws -> String? {
         guard let value = values[key] else { return nil }
         guard let string = value.stringValue else { throw wrongType(key, "a string") }
         return string
     }
 
+    /// A bool value; nil when absent, throws when mistyped.
     public func bool(_ key: String) throws -> Bool? {
         guard let value = values[key] else { return nil }
         guard let bool = value.boolValue else { throw wrongType(key, "a bool") }
         return bool
     }
 
+    /// An array of strings; nil when absent, throws when mistyped.
     public func stringArray(_ key: String) throws -> [String]? {
         guard let value = values[key] else { return nil }
-        guard let array = value.arrayValue else { throw wrongType(key, "an array of strings") }
-        return try array.map {
-            guard let s = $0.stringValue else { throw wrongType(key, "an array of strings") }
-            return s
-        }
+        guard let strings = value.arrayElements?.stringElements else { throw wrongType(key, "an array of strings") }
+        return strings
     }
 
+    /// An array of numbers (floats or integers); nil when absent, throws when mistyped.
     public func doubleArray(_ key: String) throws -> [Double]? {
         guard let value = values[key] else { return nil }
-        guard let array = value.arrayValue else { throw wrongType(key, "an array of numbers") }
-        return try array.map {
-            guard let d = $0.doubleValue else { throw wrongType(key, "an array of numbers") }
-            return d
-        }
+        guard let doubles = value.arrayElements?.doubleElements else { throw wrongType(key, "an array of numbers") }
+        return doubles
     }
 
+    /// An array of integers; nil when absent, throws when mistyped.
     public func intArray(_ key: String) throws -> [Int]? {
         guard let value = values[key] else { return nil }
-        guard let array = value.arrayValue else { throw wrongType(key, "an array of integers") }
-        return try array.map {
-            guard let i = $0.intValue else { throw wrongType(key, "an array of integers") }
-            return i
-        }
+        guard let ints = value.arrayElements?.intElements else { throw wrongType(key, "an array of integers") }
+        return ints
     }
 }

@@ -53,9 +53,13 @@ public struct GGUFWriter {
             case .bool(let x): put(UInt8(x ? 1 : 0))
             case .string(let s): putString(s)
             case .array(let items):
-                put(items.first?.typeCode ?? 4)
+                put(items.elementTypeCode)
                 put(UInt64(items.count))
-                items.forEach(putValue)
+                if let bytes = items.uint8Elements {
+                    out.append(contentsOf: bytes)
+                } else {
+                    items.forEach(putValue)
+                }
             case .uint64(let x): put(x)
             case .int64(let x): put(x)
             case .float64(let x): put(x.bitPattern)

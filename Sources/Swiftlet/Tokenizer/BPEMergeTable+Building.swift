@@ -4,6 +4,10 @@ extension BPEMergeTable {
     /// `vocabulary.count + i` is string `i` of `extraSymbols`).
     /// - Throws: `ModelFileError.malformed` for a line without a space between two halves.
     static func build(merges: [String], vocabulary: Vocabulary) throws -> (table: BPEMergeTable, extraSymbols: ByteStringTable) {
+        // Each merge names at most three new symbols; all must have 32-bit ids.
+        guard merges.count <= (Int(Int32.max) - 1 - vocabulary.count) / 3 else {
+            throw ModelFileError.malformed("tokenizer has \(merges.count) merges, more than 32-bit symbol ids can number")
+        }
         var extra = ByteStringTable(capacity: 16)
         func symbol(_ bytes: UnsafeRawBufferPointer) -> Int32 {
             if let id = vocabulary.tokenID(bytes) { return id }

@@ -5,8 +5,9 @@
 struct ByteStringTable: Sendable {
     /// All strings back to back.
     private var arena: [UInt8] = []
-    /// `offsets[i] ..< offsets[i + 1]` is string `i` in `arena`.
-    private var offsets: [Int32] = [0]
+    /// `offsets[i] ..< offsets[i + 1]` is string `i` in `arena` (64-bit: no table size
+    /// can wrap them).
+    private var offsets: [Int] = [0]
     /// Open-addressing slots: string number + 1, or 0 for empty.
     private var slots: [Int32]
     private var mask: Int
@@ -23,25 +24,25 @@ struct ByteStringTable: Sendable {
 
     /// The bytes of string `index`.
     func bytes(at index: Int) -> ArraySlice<UInt8> {
-        arena[Int(offsets[index])..<Int(offsets[index + 1])]
+        arena[offsets[index]..<offsets[index + 1]]
     }
 
     /// The length in bytes of string `index`.
     func length(at index: Int) -> Int {
-        Int(offsets[index + 1] - offsets[index])
+        offsets[index + 1] - offsets[index]
     }
 
     /// Appends `bytes` as string number `count` even when an equal string is already present;
     /// lookups then find the newest one (a vocabulary's later duplicate wins, as in llama.cpp).
-    /// Returns the new string's number.
+    /// Returns the new string's number. Callers keep the count below `Int32.max` (token ids
+    /// are 32-bit; `Vocabulary` and `ByteLevelBPETokenizer` check it before appending).
     @discardableResult
     mutating func append<C: Collection>(_ bytes: C) -> Int where C.Element == UInt8 {
         let index = count
         if bytes.withContiguousStorageIfAvailable({ arena.append(contentsOf: $0) }) == nil {
             arena.append(contentsOf: bytes)
         }
-        precondition(arena.count < Int(Int32.max), "string table larger than 2 GiB")
-        offsets.append(Int32(arena.count))
+        offsets.append(arena.count)
         if count * 2 > slots.count { rehash(to: slots.count * 2) }
         let slot = findSlot(of: index)
         slots[slot] = Int32(index + 1)
@@ -58,8 +59,8 @@ struct ByteStringTable: Sendable {
                     while true {
                         let entry = Int(slots[slot])
                         if entry == 0 { return nil }
-                        let start = Int(offsets[entry - 1])
-                        let length = Int(offsets[entry]) - start
+                        let start = offsets[entry - 1]
+                        let length = offsets[entry] - start
                         if length == key.count
                             && (length == 0 || memoryEqual(arenaBytes.baseAddress! + start, key.baseAddress!, length)) {
                             return entry - 1
@@ -85,15 +86,15 @@ struct ByteStringTable: Sendable {
     /// string (which the new string replaces).
     private func findSlot(of index: Int) -> Int {
         arena.withUnsafeBytes { arenaBytes in
-            let start = Int(offsets[index])
-            let length = Int(offsets[index + 1]) - start
+            let start = offsets[index]
+            let length = offsets[index + 1] - start
             let key = UnsafeRawBufferPointer(rebasing: arenaBytes[start..<(start + length)])
             var slot = Self.hash(key) & mask
             while true {
                 let entry = Int(slots[slot])
                 if entry == 0 { return slot }
-                let otherStart = Int(offsets[entry - 1])
-                if Int(offsets[entry]) - otherStart == length
+                let otherStart = offsets[entry - 1]
+                if offsets[entry] - otherStart == length
                     && (length == 0 || memoryEqual(arenaBytes.baseAddress! + otherStart, arenaBytes.baseAddress! + start, length)) {
                     return slot
                 }

@@ -144,7 +144,7 @@ public enum TokenizerLoader {
             otherEndOfGeneration: try [Key.fimPad, Key.fimRepository, Key.fimSeparator].compactMap(id))
     }
 
-    private static func elements(_ metadata: GGUFMetadata, _ key: String, of kind: String) throws -> [GGUFValue] {
+    private static func elements(_ metadata: GGUFMetadata, _ key: String, of kind: String) throws -> GGUFArray {
         guard let value = metadata[key] else { throw ModelFileError.malformed("metadata key '\(key)' is missing") }
         guard case .array(let elements) = value else {
             throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of \(kind)")
@@ -153,34 +153,23 @@ public enum TokenizerLoader {
     }
 
     private static func stringArray(_ metadata: GGUFMetadata, _ key: String) throws -> [String] {
-        try elements(metadata, key, of: "strings").map {
-            guard case .string(let s) = $0 else {
-                throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of strings")
-            }
-            return s
+        guard let strings = try elements(metadata, key, of: "strings").stringElements else {
+            throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of strings")
         }
+        return strings
     }
 
     private static func numberArray(_ metadata: GGUFMetadata, _ key: String) throws -> [Double] {
-        try elements(metadata, key, of: "numbers").map {
-            switch $0 {
-            case .float32(let x): return Double(x)
-            case .float64(let x): return x
-            default:
-                guard let i = $0.intValue else {
-                    throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of numbers")
-                }
-                return Double(i)
-            }
+        guard let numbers = try elements(metadata, key, of: "numbers").doubleElements else {
+            throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of numbers")
         }
+        return numbers
     }
 
     private static func integerArray(_ metadata: GGUFMetadata, _ key: String) throws -> [Int] {
-        try elements(metadata, key, of: "integers").map {
-            guard let i = $0.intValue else {
-                throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of integers")
-            }
-            return i
+        guard let integers = try elements(metadata, key, of: "integers").intElements else {
+            throw ModelFileError.malformed("metadata key '\(key)' has the wrong type: expected an array of integers")
         }
+        return integers
     }
 }

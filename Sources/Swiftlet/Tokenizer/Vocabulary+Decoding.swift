@@ -87,8 +87,13 @@ extension Vocabulary {
     }
 
     /// The bytes a byte-level BPE token text stands for. A character outside the 256-byte
-    /// alphabet is written as llama.cpp writes it: `[UNK_BYTE_0x<hex>` + text + `]`.
+    /// alphabet is written as llama.cpp writes it: `[UNK_BYTE_0x<hex>` + the whole text + `]`.
+    /// That marker repeats the text once per such character, which is quadratic in a long
+    /// token of them; so once a token's piece reaches `unknownMarkerBudget(for:)` bytes, its
+    /// further such characters are kept as their own UTF-8 bytes. Pieces then take at most
+    /// `17 × text + 256` bytes: loading stays linear in the vocabulary's size.
     static func byteLevelDecoded(_ text: ArraySlice<UInt8>) -> [UInt8] {
+        let budget = unknownMarkerBudget(for: text.count)
         var result: [UInt8] = []
         result.reserveCapacity(text.count)
         var i = text.startIndex
@@ -111,6 +116,11 @@ extension Vocabulary {
             // Any other character: llama.cpp's marker, then go on after the character.
             var end = i + 1
             while end < text.endIndex && text[end] & 0xC0 == 0x80 { end += 1 }
+            if result.count + 13 + 2 * (end - i) + text.count > budget {
+                result.append(contentsOf: text[i..<end])
+                i = end
+                continue
+            }
             result.append(contentsOf: "[UNK_BYTE_0x".utf8)
             for byte in text[i..<end] { result.append(contentsOf: hexDigits(byte, uppercase: false)) }
             result.append(contentsOf: text)
@@ -118,6 +128,12 @@ extension Vocabulary {
             i = end
         }
         return result
+    }
+
+    /// The most bytes the piece of a byte-level token of `length` bytes may take with
+    /// llama.cpp's markers for characters outside the alphabet.
+    static func unknownMarkerBudget(for length: Int) -> Int {
+        16 * length + 256
     }
 
     /// The byte a byte token such as `<0x0A>` stands for: the hexadecimal digits at offset 3

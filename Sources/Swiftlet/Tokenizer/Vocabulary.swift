@@ -77,9 +77,8 @@ public struct Vocabulary: Sendable {
     let pieces: ByteStringTable
     /// Tokens that end generation.
     let endOfGenerationIDs: Set<Int32>
-    /// Control, user-defined and unknown tokens, longest text first: the order in which
-    /// their texts are cut out of the input.
-    let specialTokensByLength: [Int32]
+    /// Finds the texts of control, user-defined and unknown tokens in an input.
+    let specialTokenMatcher: SpecialTokenMatcher
 
     /// Number of tokens.
     public var count: Int { attributes.count }
@@ -162,13 +161,11 @@ public struct Vocabulary: Sendable {
         self.addsSpacePrefix = addsSpacePrefix
         self.cleansUpSpaces = cleansUpSpaces
         self.endOfGenerationIDs = endOfGeneration
-        self.specialTokensByLength = attributes.indices
+        self.specialTokenMatcher = SpecialTokenMatcher(tokens: attributes.indices
             .filter { !attributes[$0].isDisjoint(with: TokenAttributes.special) }
-            .map { Int32($0) }
-            .sorted { a, b in
-                let (la, lb) = (texts.length(at: Int(a)), texts.length(at: Int(b)))
-                return la != lb ? la > lb : a < b
-            }
+            .lazy
+            .map { (id: Int32($0), text: texts.bytes(at: $0),
+                    isPlain: attributes[$0].isDisjoint(with: TokenAttributes.hiddenUnlessRendered)) })
         self.pieces = Self.makePieces(model: model, texts: texts, attributes: attributes)
     }
 
