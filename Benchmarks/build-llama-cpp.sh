@@ -30,6 +30,7 @@ TARGETS=(
     llama-speculative-simple
     llama-perplexity
     llama-server
+    llama-quantize
 )
 
 BENCH_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

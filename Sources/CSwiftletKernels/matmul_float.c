@@ -129,6 +129,36 @@ A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t 
     y[3 * ldy] = lane_sum512(a3) + tail_sum(fmt, x + 3 * k, w, k16, k);
 }
 
+/// R (1...8) activation rows (stride k) against one weight row, each weight vector loaded
+/// and widened once for all R: y[r * ldy] for r < R. Called with a constant R, so the
+/// accumulators stay in registers; every element is summed exactly as dot512 sums it.
+A512 void tileRx1_512(int fmt, int R, const float *x, const void *w, float *y, int64_t k, int64_t ldy) {
+    int64_t k16 = k & ~(int64_t)15;
+    __m512 acc[8];
+    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    for (int64_t t = 0; t < k16; t += 16) {
+        __m512 wv = load512(fmt, w, t);
+        for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * k + t), wv, acc[r]);
+    }
+    for (int r = 0; r < R; r++) y[r * ldy] = lane_sum512(acc[r]) + tail_sum(fmt, x + r * k, w, k16, k);
+}
+
+/// Rows of x in groups of up to eight against one weight row (the weights read once).
+A512 void stream_row512(int fmt, const float *x, const void *w, float *y, int64_t m, int64_t k, int64_t ldy) {
+    int64_t i = 0;
+    for (; i + 8 <= m; i += 8) tileRx1_512(fmt, 8, x + i * k, w, y + i * ldy, k, ldy);
+    switch (m - i) {
+    case 7: tileRx1_512(fmt, 7, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 6: tileRx1_512(fmt, 6, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 5: tileRx1_512(fmt, 5, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 4: tileRx1_512(fmt, 4, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 3: tileRx1_512(fmt, 3, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 2: tileRx1_512(fmt, 2, x + i * k, w, y + i * ldy, k, ldy); break;
+    case 1: y[i * ldy] = dot512(fmt, x + i * k, w, k); break;
+    default: break;
+    }
+}
+
 /// One activation row against four weight rows (stride row_bytes): y[0..3].
 A512 void tile1x4_512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k) {
     int64_t k16 = k & ~(int64_t)15;
@@ -202,13 +232,10 @@ A512 void widen_block512(int fmt, const void *w, float *out, int64_t count) {
 A512 void matmul512(int fmt, SWK_MATMUL_PARAMS) {
     const float *x = (const float *)a;
     const int64_t row_bytes = k * element_bytes(fmt);
-    if (m <= SWK_STREAM_ROWS(from_memory)) {
-        for (int64_t j = j0; j < j1; j++) {
-            const void *wj = (const char *)w + j * row_bytes;
-            int64_t i = 0;
-            for (; i + 4 <= m; i += 4) tile4x1_512(fmt, x + i * k, wj, y + i * ldy + j, k, ldy);
-            for (; i < m; i++) y[i * ldy + j] = dot512(fmt, x + i * k, wj, k);
-        }
+    // Up to sixteen rows (decode batches, speculative verification of k+1 tokens): each
+    // weight row is read and widened once for every eight of them.
+    if (m <= 16) {
+        for (int64_t j = j0; j < j1; j++) stream_row512(fmt, x, (const char *)w + j * row_bytes, y + j, m, k, ldy);
         return;
     }
     const int stage = (from_memory && m <= 32) || (fmt != FMT_F32 && m >= 64);
