@@ -19,7 +19,7 @@ public struct ChatTemplate: Sendable {
     /// `ChatTemplateError` (kind `.syntax`) with the line of the problem.
     public init(source: String) throws {
         self.source = source
-        parsed = ParsedTemplate(nodes: try TemplateParser.parse(source))
+        parsed = ParsedTemplate(nodes: try TemplateStack.run { try TemplateParser.parse(source) })
     }
 
     /// The documented default used when a model file has no template: ChatML,
@@ -62,11 +62,15 @@ public struct ChatTemplate: Sendable {
     /// parts, ...), `tools`, `add_generation_prompt`, special tokens, template options such
     /// as `enable_thinking`. Names not given are undefined.
     public func render(context: [String: TemplateValue], limits: TemplateLimits = .default) throws -> String {
-        let interpreter = TemplateInterpreter(context: context, limits: limits, now: now)
-        do {
-            return try interpreter.render(parsed.nodes)
-        } catch let failure as TemplateFailure {
-            throw ChatTemplateError(failure.kind, failure.message, line: 0)
+        let nodes = parsed.nodes
+        let now = self.now
+        return try TemplateStack.run {
+            let interpreter = TemplateInterpreter(context: context, limits: limits, now: now)
+            do {
+                return try interpreter.render(nodes)
+            } catch let failure as TemplateFailure {
+                throw ChatTemplateError(failure.kind, failure.message, line: 0)
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ public struct ChatTemplateError: Error, CustomStringConvertible, Sendable, Equat
         self.line = line
     }
 
+    /// "chat template line N: message" (or without the line when it is unknown).
     public var description: String {
         line > 0 ? "chat template line \(line): \(message)" : "chat template: \(message)"
     }

@@ -15,6 +15,9 @@ extension TemplateInterpreter {
     func applyFilter(_ name: String, _ value: TemplateValue, _ positional: [TemplateValue],
                      _ keywords: [(String, TemplateValue)]) throws -> TemplateValue {
         let arg = { (i: Int, key: String) in self.argument(positional, keywords, i, key) }
+        if value.isUndefined && ["int", "float", "indent", "dictsort"].contains(name) {
+            throw TemplateFailure(.undefined, "undefined value passed to filter '\(name)'")
+        }
         func flag(_ i: Int, _ key: String) -> Bool { arg(i, key)?.isTruthy ?? false }
         func text() -> String { value.pythonString }
         switch name {
@@ -54,36 +57,41 @@ extension TemplateInterpreter {
             return try value.iterated().first ?? .undefined
         case "last":
             if case .string(let s) = value { return s.unicodeScalars.last.map { .string(String($0)) } ?? .undefined }
+            if case .object(let o) = value, case .generator = o.kind { throw TemplateFailure(.type, "'generator' object is not reversible") }
             return try value.iterated().last ?? .undefined
         case "list":
             return .array(try value.iterated())
         case "reverse":
             if case .string(let s) = value { return .string(String(String.UnicodeScalarView(s.unicodeScalars.reversed()))) }
-            return .array(try value.iterated().reversed())
+            return generator(try value.iterated().reversed())
         case "int":
             return toInt(value, default: arg(0, "default") ?? .int(0), base: arg(1, "base")?.integerValue ?? 10)
         case "float":
             return toFloat(value, default: arg(0, "default") ?? .double(0))
         case "abs":
             switch value {
-            case .int(let i): return .int(abs(i))
+            case .int(let i):
+                if i == Int.min { throw TemplateFailure(.type, "integer overflow in abs") }
+                return .int(abs(i))
             case .double(let d): return .double(abs(d))
             case .bool(let b): return .int(b ? 1 : 0)
             default: throw TemplateFailure(.type, "bad operand type for abs(): '\(value.typeName)'")
             }
         case "round":
-            let precision = arg(0, "precision")?.integerValue ?? 0
+            let precision = max(-400, min(400, arg(0, "precision")?.integerValue ?? 0))
             let method = arg(1, "method")?.pythonString ?? "common"
             guard let x = value.numericValue else { throw TemplateFailure(.type, "round needs a number") }
+            if precision > 300 { return .double(x) }
+            if precision < -300 { return .double(0) }
             let scale = pow10(precision)
             let scaled = x * scale
-            let rounded: Double = method == "ceil" ? scaled.rounded(.up) : method == "floor" ? scaled.rounded(.down) : scaled.rounded(.toNearestOrAwayFromZero)
+            let rounded: Double = method == "ceil" ? scaled.rounded(.up) : method == "floor" ? scaled.rounded(.down) : scaled.rounded(.toNearestOrEven)
             return .double(rounded / scale)
         case "items":
             switch value {
-            case .undefined: return .array([])
-            case .dictionary(let d): return .array(d.pairs.map { .array([.string($0.0), $0.1]) })
-            default: throw TemplateFailure(.type, "items() requires a mapping, not '\(value.typeName)'")
+            case .undefined: return generator([])
+            case .dictionary(let d): return generator(d.entries.map { .array([$0.key, $0.value]) })
+            default: throw TemplateFailure(.type, "Can only get item pairs from a mapping.")
             }
         case "dictsort":
             guard case .dictionary(let d) = value else {
@@ -93,7 +101,7 @@ extension TemplateInterpreter {
             let caseSensitive = flag(0, "case_sensitive")
             let byValue = arg(1, "by")?.pythonString == "value"
             let reverse = flag(2, "reverse")
-            let pairs = try sortValues(d.pairs.map { TemplateValue.array([.string($0.0), $0.1]) }, reverse: reverse) { pair in
+            let pairs = try sortValues(d.entries.map { TemplateValue.array([$0.key, $0.value]) }, reverse: reverse) { pair in
                 let key = try self.item(of: pair, .int(byValue ? 1 : 0))
                 return caseSensitive ? key : self.foldCase(key)
             }
@@ -119,7 +127,7 @@ extension TemplateInterpreter {
                     result.append(item)
                 }
             }
-            return .array(result)
+            return generator(result)
         case "min", "max":
             let caseSensitive = flag(0, "case_sensitive")
             let attribute = arg(1, "attribute")
@@ -136,21 +144,21 @@ extension TemplateInterpreter {
             }
             return total
         case "map":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             if let attribute = keywords.first(where: { $0.0 == "attribute" })?.1 {
                 let fallback = keywords.first(where: { $0.0 == "default" })?.1
-                return .array(try items.map { item in
+                return generator(try items.map { item in
                     let v = try lookupPath(item, attribute)
                     return v.isUndefined ? (fallback ?? v) : v
                 })
             }
             guard case .string(let filter)? = positional.first else { throw TemplateFailure(.type, "map needs a filter name or attribute=") }
             let rest = Array(positional.dropFirst())
-            return .array(try items.map { try applyFilter(filter, $0, rest, keywords) })
+            return generator(try items.map { try applyFilter(filter, $0, rest, keywords) })
         case "select", "reject":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "select"
-            return .array(try items.filter { item in
+            return generator(try items.filter { item in
                 let passes: Bool
                 if case .string(let test)? = positional.first {
                     passes = try applyTest(test, item, Array(positional.dropFirst()))
@@ -160,10 +168,10 @@ extension TemplateInterpreter {
                 return passes == keep
             })
         case "selectattr", "rejectattr":
-            let items = try value.iterated()
+            let items = value.isTruthy ? try value.iterated() : []
             let keep = name == "selectattr"
             guard let attribute = positional.first else { throw TemplateFailure(.type, "\(name) needs an attribute name") }
-            return .array(try items.filter { item in
+            return generator(try items.filter { item in
                 let v = try lookupPath(item, attribute)
                 let passes: Bool
                 if positional.count > 1, case .string(let test) = positional[1] {
@@ -193,7 +201,11 @@ extension TemplateInterpreter {
         case "indent":
             let widthValue = arg(0, "width") ?? .int(4)
             let indentation: String
-            if case .string(let s) = widthValue { indentation = s } else { indentation = String(repeating: " ", count: max(0, widthValue.integerValue ?? 4)) }
+            if case .string(let s) = widthValue { indentation = s } else {
+                let width = max(0, widthValue.integerValue ?? 4)
+                try checkSize(width)
+                indentation = String(repeating: " ", count: width)
+            }
             let lines = PythonString.splitLines(text() + "\n")
             var result: String
             if flag(2, "blank") {
@@ -241,6 +253,7 @@ extension TemplateInterpreter {
                 throw TemplateFailure(.type, "\(name) needs a positive count")
             }
             let items = try value.iterated()
+            try checkCount(size)
             let fill = arg(1, "fill_with")
             var groups: [TemplateValue] = []
             if name == "batch" {
@@ -262,7 +275,7 @@ extension TemplateInterpreter {
                     groups.append(.array(group))
                 }
             }
-            return .array(groups)
+            return generator(groups)
         case "pprint":
             return .string(value.pythonRepr)
         case "groupby":
@@ -279,6 +292,8 @@ extension TemplateInterpreter {
             throw TemplateFailure(.type, "no filter named '\(name)'")
         }
     }
+
+    func generator(_ items: [TemplateValue]) -> TemplateValue { .object(TemplateObject(.generator(items))) }
 
     func isStringLike(_ value: TemplateValue) -> Bool { if case .string = value { return true } else { return false } }
 
@@ -352,11 +367,11 @@ extension TemplateInterpreter {
         switch value {
         case .int: return value
         case .bool(let b): return .int(b ? 1 : 0)
-        case .double(let d): return d.isFinite ? .int(Int(d)) : fallback
+        case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : fallback
         case .string(let s):
             let trimmed = PythonString.strip(s, nil, leading: true, trailing: true).replacingOccurrences(of: "_", with: "")
             if let i = Int(trimmed, radix: base) { return .int(i) }
-            if let d = Double(trimmed), d.isFinite { return .int(Int(d)) }
+            if let d = Double(trimmed), d.isFinite, abs(d) < 9.2e18 { return .int(Int(d)) }
             return fallback
         default: return fallback
         }

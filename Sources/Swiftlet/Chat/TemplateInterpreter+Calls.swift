@@ -19,7 +19,7 @@ extension TemplateInterpreter {
             let index = object.attributes["index"]?.integerValue ?? 0
             object.attributes["index"] = .int((index + 1) % max(1, items.count))
             return items.isEmpty ? .none : items[index]
-        case .namespace, .loop:
+        case .namespace, .loop, .generator:
             throw TemplateFailure(.type, "'\(function.typeName)' object is not callable")
         }
     }
@@ -105,7 +105,11 @@ extension TemplateInterpreter {
             default: throw TemplateFailure(.type, "range expected 1 to 3 arguments, got \(ints.count)")
             }
             if step == 0 { throw TemplateFailure(.type, "range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+            let estimate = ((Double(stop) - Double(start)) / Double(step)).rounded(.up)
+            if estimate > Double(limits.maxLoopIterations) {
+                throw TemplateFailure(.limit, "range of more than \(limits.maxLoopIterations) items exceeds TemplateLimits.maxLoopIterations (\(limits.maxLoopIterations))")
+            }
+            let count = max(0, Int(estimate))
             if count > limits.maxLoopIterations {
                 throw TemplateFailure(.limit, "range of \(count) items exceeds TemplateLimits.maxLoopIterations (\(limits.maxLoopIterations))")
             }

@@ -2,77 +2,41 @@ import Foundation
 
 /// Expression evaluation: names, attributes, subscripts, slices, calls, operators.
 extension TemplateInterpreter {
+    /// Evaluates an expression. Each case body lives in its own small method so that deep
+    /// (but capped) nesting uses little stack per level, even in debug builds.
     func evaluate(_ expression: TemplateExpression) throws -> TemplateValue {
+        evaluationDepth += 1
+        defer { evaluationDepth -= 1 }
+        if evaluationDepth > Self.maxEvaluationDepth {
+            throw TemplateFailure(.limit, "expressions and macro calls nest deeper than \(Self.maxEvaluationDepth) levels")
+        }
         switch expression {
         case .literal(let value):
             return value
         case .name(let name):
             return scope.lookup(name) ?? .undefined
         case .list(let items), .tuple(let items):
-            let values = try items.map { try evaluate($0) }
-            return .array(values)
+            return .array(try items.map { try evaluate($0) })
         case .dictionary(let items):
-            var dictionary = TemplateDictionary()
-            for (key, value) in items {
-                let k = try evaluate(key)
-                dictionary[k.pythonString] = try evaluate(value)
-            }
-            return .dictionary(dictionary)
+            return try evaluateDictionary(items)
         case .attribute(let target, let name):
-            let value = try evaluate(target)
-            if value.isUndefined { throw undefinedError(target) }
-            return attribute(of: value, name)
+            return try evaluateAttribute(target, name)
         case .subscript_(let target, let key):
-            let value = try evaluate(target)
-            if value.isUndefined { throw undefinedError(target) }
-            return try item(of: value, try evaluate(key))
+            return try evaluateSubscript(target, key)
         case .slice(let target, let start, let stop, let step):
-            let value = try evaluate(target)
-            if value.isUndefined { throw undefinedError(target) }
-            return try slice(value, start: start.map { try evaluate($0) }, stop: stop.map { try evaluate($0) },
-                             step: step.map { try evaluate($0) })
+            return try evaluateSlice(target, start, stop, step)
         case .call(let callee, let arguments):
-            let function = try evaluate(callee)
-            let (positional, keywords) = try evaluateArguments(arguments)
-            return try callValue(function, positional, keywords, description: describe(callee))
+            return try evaluateCall(callee, arguments)
         case .filter(let target, let name, let arguments):
-            let value = try target.map { try evaluate($0) } ?? .undefined
-            return try applyFilter(name, value, arguments)
+            return try evaluateFilter(target, name, arguments)
         case .test(let target, let name, let arguments, let negated):
-            let value = try evaluate(target)
-            let (positional, _) = try evaluateArguments(arguments)
-            let result = try applyTest(name, value, positional)
-            return .bool(negated ? !result : result)
+            return try evaluateTest(target, name, arguments, negated)
         case .unary(let op, let operand):
-            let value = try evaluate(operand)
-            if value.isUndefined { throw undefinedError(operand) }
-            switch (op, value) {
-            case ("-", .int(let i)): return .int(-i)
-            case ("-", .double(let d)): return .double(-d)
-            case ("-", .bool(let b)): return .int(b ? -1 : 0)
-            case ("+", .int), ("+", .double): return value
-            case ("+", .bool(let b)): return .int(b ? 1 : 0)
-            default: throw TemplateFailure(.type, "bad operand type for unary \(op): '\(value.typeName)'")
-            }
+            return try evaluateUnary(op, operand)
         case .binary(let op, let left, let right):
-            let a = try evaluate(left)
-            let b = try evaluate(right)
-            if op == "~" {
-                let text = a.pythonString + b.pythonString
-                try checkSize(text.utf8.count)
-                return .string(text)
-            }
-            if a.isUndefined { throw undefinedError(left) }
-            if b.isUndefined { throw undefinedError(right) }
-            return try arithmetic(op, a, b)
+            return try evaluateBinary(op, left, right)
         case .compare(let first, let operations):
-            var left = try evaluate(first)
-            for (op, rightExpression) in operations {
-                let right = try evaluate(rightExpression)
-                if !(try compare(op, left, right)) { return .bool(false) }
-                left = right
-            }
-            return .bool(true)
+            return try evaluateCompare(first, operations)
         case .and(let left, let right):
             let a = try evaluate(left)
             return a.isTruthy ? try evaluate(right) : a
@@ -85,11 +49,124 @@ extension TemplateInterpreter {
             if try evaluate(condition).isTruthy { return try evaluate(value) }
             return try otherwise.map { try evaluate($0) } ?? .undefined
         case .located(let inner, let line):
-            do {
-                return try evaluate(inner)
-            } catch let failure as TemplateFailure {
-                throw ChatTemplateError(failure.kind, failure.message, line: line)
+            return try evaluateLocated(inner, line)
+        }
+    }
+
+    func evaluateLocated(_ inner: TemplateExpression, _ line: Int) throws -> TemplateValue {
+        do {
+            return try evaluate(inner)
+        } catch let failure as TemplateFailure {
+            throw ChatTemplateError(failure.kind, failure.message, line: line)
+        }
+    }
+
+    func evaluateDictionary(_ items: [(TemplateExpression, TemplateExpression)]) throws -> TemplateValue {
+        var dictionary = TemplateDictionary()
+        for (key, value) in items {
+            let k = try evaluate(key)
+            dictionary[k] = try evaluate(value)
+        }
+        return .dictionary(dictionary)
+    }
+
+    func evaluateAttribute(_ target: TemplateExpression, _ name: String) throws -> TemplateValue {
+        let value = try evaluate(target)
+        if value.isUndefined { throw undefinedError(target) }
+        return attribute(of: value, name)
+    }
+
+    func evaluateSubscript(_ target: TemplateExpression, _ key: TemplateExpression) throws -> TemplateValue {
+        let value = try evaluate(target)
+        if value.isUndefined { throw undefinedError(target) }
+        return try item(of: value, try evaluate(key))
+    }
+
+    func evaluateSlice(_ target: TemplateExpression, _ start: TemplateExpression?, _ stop: TemplateExpression?,
+                       _ step: TemplateExpression?) throws -> TemplateValue {
+        let value = try evaluate(target)
+        if value.isUndefined { throw undefinedError(target) }
+        return try slice(value, start: start.map { try evaluate($0) }, stop: stop.map { try evaluate($0) },
+                         step: step.map { try evaluate($0) })
+    }
+
+    func evaluateCall(_ callee: TemplateExpression, _ arguments: [TemplateArgument]) throws -> TemplateValue {
+        let function = try evaluate(callee)
+        let (positional, keywords) = try evaluateArguments(arguments)
+        return try callValue(function, positional, keywords, description: describe(callee))
+    }
+
+    func evaluateFilter(_ target: TemplateExpression?, _ name: String, _ arguments: [TemplateArgument]) throws -> TemplateValue {
+        let value = try target.map { try evaluate($0) } ?? .undefined
+        return try applyFilter(name, value, arguments)
+    }
+
+    func evaluateTest(_ target: TemplateExpression, _ name: String, _ arguments: [TemplateArgument], _ negated: Bool) throws -> TemplateValue {
+        let value = try evaluate(target)
+        let (positional, _) = try evaluateArguments(arguments)
+        let result = try applyTest(name, value, positional)
+        return .bool(negated ? !result : result)
+    }
+
+    func evaluateUnary(_ op: String, _ operand: TemplateExpression) throws -> TemplateValue {
+        let value = try evaluate(operand)
+        if value.isUndefined { throw undefinedError(operand) }
+        switch (op, value) {
+        case ("-", .int(let i)):
+            let (negated, overflow) = Int(0).subtractingReportingOverflow(i)
+            if overflow { throw TemplateFailure(.type, "integer overflow in unary -") }
+            return .int(negated)
+        case ("-", .double(let d)): return .double(-d)
+        case ("-", .bool(let b)): return .int(b ? -1 : 0)
+        case ("+", .int), ("+", .double): return value
+        case ("+", .bool(let b)): return .int(b ? 1 : 0)
+        default: throw TemplateFailure(.type, "bad operand type for unary \(op): '\(value.typeName)'")
+        }
+    }
+
+    func evaluateBinary(_ op: String, _ left: TemplateExpression, _ right: TemplateExpression) throws -> TemplateValue {
+        let a = try evaluate(left)
+        let b = try evaluate(right)
+        if op == "~" {
+            let text = a.pythonString + b.pythonString
+            try checkSize(text.utf8.count)
+            return .string(text)
+        }
+        if a.isUndefined { throw undefinedError(left) }
+        if b.isUndefined { throw undefinedError(right) }
+        if op == "+", case .string(let x) = a, case .string(let y) = b {
+            // Markup (`'...'|safe`) + str escapes the str, as markupsafe does.
+            let (safeLeft, safeRight) = (isMarkup(left), isMarkup(right))
+            if safeLeft != safeRight {
+                let text = safeLeft ? x + escapeHTML(y) : escapeHTML(x) + y
+                try checkSize(text.utf8.count)
+                return .string(text)
             }
+        }
+        return try arithmetic(op, a, b)
+    }
+
+    func evaluateCompare(_ first: TemplateExpression, _ operations: [(String, TemplateExpression)]) throws -> TemplateValue {
+        var left = try evaluate(first)
+        for (op, rightExpression) in operations {
+            let right = try evaluate(rightExpression)
+            if !(try compare(op, left, right)) { return .bool(false) }
+            left = right
+        }
+        return .bool(true)
+    }
+
+    /// Whether an expression yields markupsafe's `Markup` in Jinja (`|safe`, `|escape`, and
+    /// sums and trims of those); tracked syntactically, for the `+` escaping above.
+    func isMarkup(_ expression: TemplateExpression) -> Bool {
+        switch expression {
+        case .located(let inner, _): return isMarkup(inner)
+        case .filter(let target, let name, _):
+            if ["safe", "escape", "e", "forceescape"].contains(name) { return true }
+            if ["trim", "string", "indent"].contains(name) { return target.map { isMarkup($0) } ?? false }
+            return false
+        case .binary("+", let l, let r): return isMarkup(l) || isMarkup(r)
+        default: return false
         }
     }
 
@@ -140,7 +217,7 @@ extension TemplateInterpreter {
     func item(of value: TemplateValue, _ key: TemplateValue) throws -> TemplateValue {
         switch (value, key) {
         case (.dictionary(let d), _):
-            if let found = d[key.pythonString], !(key.isUndefined) { return found }
+            if let found = d[key] { return found }
         case (.array(let a), _):
             if let i = key.integerValue {
                 let index = i < 0 ? a.count + i : i
@@ -228,10 +305,10 @@ extension TemplateInterpreter {
             return n.isEmpty || s.contains(n)
         case .array(let a): return a.contains { $0.pythonEquals(needle) }
         case .dictionary(let d):
-            if case .string(let key) = needle { return d[key] != nil }
-            return false
+            return d[needle] != nil
         case .undefined: return false
         case .object(let o):
+            if case .generator(let items) = o.kind { return items.contains { $0.pythonEquals(needle) } }
             if case .namespace = o.kind, case .string(let key) = needle { return o.attributes[key] != nil }
             throw TemplateFailure(.type, "argument of type '\(container.typeName)' is not iterable")
         default:
@@ -250,7 +327,7 @@ extension TemplateInterpreter {
                 try checkSize(x.utf8.count + y.utf8.count)
                 return .string(x + y)
             case (.array(let x), .array(let y)):
-                try checkSize(x.count + y.count)
+                try checkCount(x.count + y.count)
                 return .array(x + y)
             default: break
             }
@@ -258,11 +335,13 @@ extension TemplateInterpreter {
             switch (a, b) {
             case (.string(let s), _), (_, .string(let s)):
                 guard let n = (a.integerValue ?? b.integerValue) else { throw typeError() }
-                try checkSize(s.utf8.count * max(0, n))
+                let (bytes, overflow) = s.utf8.count.multipliedReportingOverflow(by: max(0, n))
+                try checkSize(overflow ? Int.max : bytes)
                 return .string(String(repeating: s, count: max(0, n)))
             case (.array(let x), _), (_, .array(let x)):
                 guard let n = (a.integerValue ?? b.integerValue) else { throw typeError() }
-                try checkSize(x.count * max(0, n))
+                let (items, overflow) = x.count.multipliedReportingOverflow(by: max(0, n))
+                try checkCount(overflow ? Int.max : items)
                 return .array(Array(repeating: x, count: max(0, n)).flatMap { $0 })
             default: break
             }
@@ -280,10 +359,12 @@ extension TemplateInterpreter {
                 return .double(Double(x) / Double(y))
             case "//":
                 if y == 0 { throw TemplateFailure(.type, "integer division or modulo by zero") }
+                if y == -1 && x == Int.min { throw TemplateFailure(.type, "integer overflow in '//'") }
                 let q = x / y
                 return .int((x % y != 0 && ((x < 0) != (y < 0))) ? q - 1 : q)
             case "%":
                 if y == 0 { throw TemplateFailure(.type, "integer division or modulo by zero") }
+                if y == -1 { return .int(0) }
                 let r = x % y
                 return .int(r != 0 && ((r < 0) != (y < 0)) ? r + y : r)
             case "**":

@@ -12,6 +12,10 @@ final class TemplateInterpreter {
     var buffers: [String] = [""]
     var loopIterations = 0
     var callDepth = 0
+    var evaluationDepth = 0
+    /// Cap on nested expression evaluations and statements at run time (macro recursion
+    /// multiplies the parser's static nesting cap); TemplateStack's stack holds this many.
+    static let maxEvaluationDepth = 6_000
     let globals: Scope
     var scope: Scope
 
@@ -55,6 +59,13 @@ final class TemplateInterpreter {
         }
     }
 
+    /// Lists are capped at the loop budget: a longer one could never be iterated anyway.
+    func checkCount(_ count: Int) throws {
+        if count > limits.maxLoopIterations {
+            throw TemplateFailure(.limit, "a list of \(count) items exceeds TemplateLimits.maxLoopIterations (\(limits.maxLoopIterations))")
+        }
+    }
+
     func countIteration() throws {
         loopIterations += 1
         if loopIterations > limits.maxLoopIterations {
@@ -73,6 +84,11 @@ final class TemplateInterpreter {
     }
 
     func execute(_ node: TemplateNode) throws -> Flow {
+        evaluationDepth += 1
+        defer { evaluationDepth -= 1 }
+        if evaluationDepth > Self.maxEvaluationDepth {
+            throw TemplateFailure(.limit, "blocks and macro calls nest deeper than \(Self.maxEvaluationDepth) levels")
+        }
         switch node {
         case .text(let text):
             try write(text)

@@ -52,7 +52,8 @@ struct TemplateJSON {
         case .dictionary(let d):
             if d.count == 0 { out += "{}"; return }
             out += "{"
-            let pairs = sortKeys ? d.pairs.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } : d.pairs
+            let named = try d.entries.map { (try jsonKey($0.key), $0.value) }
+            let pairs = sortKeys ? named.sorted { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } : named
             for (i, (key, item)) in pairs.enumerated() {
                 if i > 0 { out += itemSeparator }
                 newline(&out, level + 1)
@@ -64,6 +65,17 @@ struct TemplateJSON {
             out += "}"
         case .undefined, .object:
             throw TemplateFailure(.type, "Object of type \(value.typeName) is not JSON serializable")
+        }
+    }
+
+    /// json.dumps turns non-string keys into strings ("1", "true", "null", "1.5").
+    private func jsonKey(_ key: TemplateValue) throws -> String {
+        switch key {
+        case .string(let s): return s
+        case .none: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int, .double: return try encode(key)
+        default: throw TemplateFailure(.type, "keys must be str, int, float, bool or None, not \(key.typeName)")
         }
     }
 

@@ -23,12 +23,12 @@ extension TemplateInterpreter {
         case .dictionary(let d):
             if Self.mutatingMethods.contains(name) { throw unsafe(name, receiver) }
             switch name {
-            case "items": return .array(d.pairs.map { .array([.string($0.0), $0.1]) })
-            case "keys": return .array(d.keys.map { .string($0) })
+            case "items": return .array(d.entries.map { .array([$0.key, $0.value]) })
+            case "keys": return .array(d.keys)
             case "values": return .array(d.values)
             case "get":
                 guard let key = arg(0, "key") else { throw TemplateFailure(.type, "get expected at least 1 argument, got 0") }
-                return d[key.pythonString] ?? arg(1, "default") ?? .none
+                return d[key] ?? arg(1, "default") ?? .none
             case "copy": return receiver
             default: break
             }

@@ -38,9 +38,19 @@ extension TemplateParser {
         return value
     }
 
+    /// Each link of a left-leaning chain (`a or b or c`, `a + b + c`, `x.y.z`, `x|f|g`) makes
+    /// the tree one level deeper; counting links in `depth` bounds the evaluator's recursion.
+    mutating func deepen() throws {
+        depth += 1
+        if depth > Self.maxNesting { throw error("expression nested too deeply") }
+    }
+
     mutating func parseOr() throws -> TemplateExpression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = try parseAnd()
         while isName("or") {
+            try deepen()
             advance()
             left = .or(left, try parseAnd())
         }
@@ -48,8 +58,11 @@ extension TemplateParser {
     }
 
     mutating func parseAnd() throws -> TemplateExpression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = try parseNot()
         while isName("and") {
+            try deepen()
             advance()
             left = .and(left, try parseNot())
         }
@@ -71,7 +84,10 @@ extension TemplateParser {
         let startLine = line
         let left = try parseMath1()
         var operations: [(String, TemplateExpression)] = []
+        let entryDepth = depth
+        defer { depth = entryDepth }
         while true {
+            if operations.count > Self.maxNesting { throw error("comparison chain too long") }
             if case .op(let op) = current.kind, ["==", "!=", "<", "<=", ">", ">="].contains(op) {
                 advance()
                 operations.append((op, try parseMath1()))
@@ -90,8 +106,11 @@ extension TemplateParser {
     }
 
     mutating func parseBinaryLevel(_ ops: [String], next: (inout TemplateParser) throws -> TemplateExpression) throws -> TemplateExpression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var left = try next(&self)
         while case .op(let op) = current.kind, ops.contains(op) {
+            try deepen()
             let opLine = line
             advance()
             left = .located(.binary(op, left, try next(&self)), line: opLine)
@@ -194,9 +213,12 @@ extension TemplateParser {
     }
 
     mutating func parsePostfix(_ start: TemplateExpression) throws -> TemplateExpression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var node = start
         while true {
             let opLine = line
+            if isOp(".") || isOp("[") || isOp("(") { try deepen() }
             if isOp(".") {
                 advance()
                 switch current.kind {
@@ -263,9 +285,12 @@ extension TemplateParser {
     }
 
     mutating func parseFilterExpression(_ start: TemplateExpression) throws -> TemplateExpression {
+        let entryDepth = depth
+        defer { depth = entryDepth }
         var node = start
         while true {
             let opLine = line
+            if isOp("|") || isName("is") || isOp("(") { try deepen() }
             if isOp("|") {
                 advance()
                 var name = try expectIdentifier()

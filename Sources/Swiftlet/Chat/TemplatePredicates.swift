@@ -19,7 +19,11 @@ extension TemplateInterpreter {
         case "false": if case .bool(false) = value { return true } else { return false }
         case "mapping": if case .dictionary = value { return true } else { return false }
         case "iterable":
-            switch value { case .string, .array, .dictionary, .undefined: return true; default: return false }
+            switch value {
+            case .string, .array, .dictionary, .undefined: return true
+            case .object(let o): if case .generator = o.kind { return true } else { return false }
+            default: return false
+            }
         case "sequence":
             switch value { case .string, .array, .dictionary: return true; default: return false }
         case "callable":

@@ -76,14 +76,15 @@ enum TemplateStringFormat {
             if align == nil { fill = "0"; align = "=" }
         }
         var width = 0
-        while let d = chars.first, let digit = d.wholeNumberValue { width = width * 10 + digit; chars.removeFirst() }
+        while let d = chars.first, let digit = d.wholeNumberValue { width = min(width * 10 + digit, 1 << 30); chars.removeFirst() }
+        if width > 1 << 20 { throw TemplateFailure(.limit, "format width \(width) is too large") }
         var grouping = false
         if chars.first == "," { grouping = true; chars.removeFirst() }
         var precision: Int? = nil
         if chars.first == "." {
             chars.removeFirst()
             var p = 0
-            while let d = chars.first, let digit = d.wholeNumberValue { p = p * 10 + digit; chars.removeFirst() }
+            while let d = chars.first, let digit = d.wholeNumberValue { p = min(p * 10 + digit, 1000); chars.removeFirst() }
             precision = p
         }
         let type = chars.first
@@ -172,7 +173,7 @@ enum TemplateStringFormat {
             case "s": out += try formatValue(.string(value.pythonString), spec: pySpec.hasPrefix("<") ? pySpec : (pySpec.isEmpty ? "" : ">" + pySpec))
             case "r": out += try formatValue(.string(value.pythonRepr), spec: pySpec)
             case "d", "i", "u":
-                guard let x = value.numericValue else { throw TemplateFailure(.type, "%d format: a real number is required, not \(value.typeName)") }
+                guard let x = value.numericValue, abs(x) < 9.2e18 else { throw TemplateFailure(.type, "%d format: a real number is required, not \(value.typeName)") }
                 out += try formatValue(.int(Int(x)), spec: pySpec + "d")
             case "f", "F", "e", "x":
                 if type == "x" {

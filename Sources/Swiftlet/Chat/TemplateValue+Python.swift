@@ -33,6 +33,7 @@ extension TemplateValue {
             case .namespace: return "Namespace"
             case .macro: return "Macro"
             case .loop: return "LoopContext"
+            case .generator: return "generator"
             case .cycler: return "Cycler"
             case .builtin, .boundMethod: return "function"
             }
@@ -59,7 +60,7 @@ extension TemplateValue {
         case .string(let s): return TemplateValue.reprString(s)
         case .array(let a): return "[" + a.map(\.pythonRepr).joined(separator: ", ") + "]"
         case .dictionary(let d):
-            return "{" + d.pairs.map { TemplateValue.reprString($0.0) + ": " + $0.1.pythonRepr }.joined(separator: ", ") + "}"
+            return "{" + d.entries.map { $0.key.pythonRepr + ": " + $0.value.pythonRepr }.joined(separator: ", ") + "}"
         case .object(let o):
             switch o.kind {
             case .namespace: return "<Namespace \(o.attributes.pairs.map { "\($0.0)=\($0.1.pythonRepr)" }.joined(separator: ", "))>"
@@ -128,7 +129,7 @@ extension TemplateValue {
         case (.string(let a), .string(let b)): return a.unicodeScalars.elementsEqual(b.unicodeScalars)
         case (.array(let a), .array(let b)): return a.count == b.count && zip(a, b).allSatisfy { $0.pythonEquals($1) }
         case (.dictionary(let a), .dictionary(let b)):
-            return a.count == b.count && a.pairs.allSatisfy { key, value in b[key].map { value.pythonEquals($0) } ?? false }
+            return a.count == b.count && a.entries.allSatisfy { entry in b[entry.key].map { entry.value.pythonEquals($0) } ?? false }
         case (.object(let a), .object(let b)): return a === b
         default:
             if let x = integerValue, let y = other.integerValue { return x == y }
@@ -157,7 +158,10 @@ extension TemplateValue {
         case .undefined: return []
         case .array(let a): return a
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
-        case .dictionary(let d): return d.keys.map { .string($0) }
+        case .dictionary(let d): return d.keys
+        case .object(let o):
+            if case .generator(let items) = o.kind { return items }
+            throw TemplateFailure(.type, "'\(typeName)' object is not iterable")
         default: throw TemplateFailure(.type, "'\(typeName)' object is not iterable")
         }
     }

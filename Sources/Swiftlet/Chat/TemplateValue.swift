@@ -21,11 +21,32 @@ public enum TemplateValue: Sendable {
     case object(TemplateObject)
 }
 
-/// A dictionary with string keys that keeps insertion order, as Python's `dict` does.
+/// A dictionary that keeps insertion order, as Python's `dict` does. Keys are usually
+/// strings; numbers, booleans and `none` work too (`1`, `1.0` and `true` are one key, as in Python).
 public struct TemplateDictionary: Sendable {
-    /// The keys in insertion order.
-    public private(set) var keys: [String] = []
-    private var storage: [String: TemplateValue] = [:]
+    /// The entries in insertion order.
+    public private(set) var entries: [(key: TemplateValue, value: TemplateValue)] = []
+    private var positions: [Key: Int] = [:]
+
+    /// Python's hash equality of keys.
+    enum Key: Hashable {
+        case string(String)
+        case int(Int)
+        case double(Double)
+        case none
+        case other(String)
+
+        init(_ value: TemplateValue) {
+            switch value {
+            case .string(let s): self = .string(s)
+            case .int(let i): self = .int(i)
+            case .bool(let b): self = .int(b ? 1 : 0)
+            case .double(let d): self = (d.rounded() == d && abs(d) < 9e18) ? .int(Int(d)) : .double(d)
+            case .none: self = .none
+            default: self = .other(value.pythonRepr)
+            }
+        }
+    }
 
     /// An empty dictionary.
     public init() {}
@@ -35,26 +56,41 @@ public struct TemplateDictionary: Sendable {
         for (key, value) in pairs { self[key] = value }
     }
 
-    /// The value for `key`, or nil.
+    /// The value for a string key, or nil.
     public subscript(key: String) -> TemplateValue? {
-        get { storage[key] }
+        get { self[.string(key)] }
+        set { self[.string(key)] = newValue }
+    }
+
+    /// The value for any key, or nil.
+    public subscript(key: TemplateValue) -> TemplateValue? {
+        get { positions[Key(key)].map { entries[$0].value } }
         set {
+            let k = Key(key)
             if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+                if let position = positions[k] { entries[position].value = newValue }
+                else {
+                    positions[k] = entries.count
+                    entries.append((key, newValue))
+                }
+            } else if let position = positions.removeValue(forKey: k) {
+                entries.remove(at: position)
+                for (i, entry) in entries.enumerated() where i >= position { positions[Key(entry.key)] = i }
             }
         }
     }
 
     /// Number of entries.
-    public var count: Int { keys.count }
+    public var count: Int { entries.count }
 
-    /// The entries in order.
-    public var pairs: [(String, TemplateValue)] { keys.map { ($0, storage[$0]!) } }
+    /// The keys in order.
+    public var keys: [TemplateValue] { entries.map(\.key) }
+
+    /// The entries in order with their keys as strings (`str(key)`).
+    public var pairs: [(String, TemplateValue)] { entries.map { ($0.key.pythonString, $0.value) } }
 
     /// The values in key order.
-    public var values: [TemplateValue] { keys.map { storage[$0]! } }
+    public var values: [TemplateValue] { entries.map(\.value) }
 }
 
 /// A reference-typed template value: a `namespace()`, a macro, a loop object or a built-in.
@@ -66,6 +102,9 @@ public final class TemplateObject: @unchecked Sendable {
         case boundMethod(TemplateValue, String)
         case loop
         case cycler([TemplateValue])
+        /// What Jinja's `map`, `select`, `selectattr`, `unique`, ... return: iterable, but with
+        /// no length, no index and not JSON-serializable.
+        case generator([TemplateValue])
     }
 
     let kind: Kind
@@ -80,7 +119,7 @@ public final class TemplateObject: @unchecked Sendable {
     var isCallable: Bool {
         switch kind {
         case .macro, .builtin, .boundMethod, .cycler: return true
-        case .namespace, .loop: return false
+        case .namespace, .loop, .generator: return false
         }
     }
 }

@@ -43,6 +43,44 @@ CASES = {
     ],
 }
 
+# Richer conversations rendered through `render(context:)`: a tool list, and a tool call
+# with its result (arguments as a mapping, as transformers passes them). Only with the
+# generation prompt, to keep expected.json small.
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Get the current weather in a city.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "City name, e.g. Zürich"},
+                "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            },
+            "required": ["city"],
+        },
+    },
+}
+CONTEXTS = {
+    "tools": {
+        "messages": [
+            {"role": "system", "content": "You can call tools."},
+            {"role": "user", "content": "Weather in Zürich?"},
+        ],
+        "tools": [WEATHER_TOOL],
+    },
+    "tool_calls": {
+        "messages": [
+            {"role": "user", "content": "Weather in Zürich?"},
+            {"role": "assistant", "content": "", "tool_calls": [
+                {"id": "call12345", "type": "function",
+                 "function": {"name": "get_weather", "arguments": {"city": "Zürich", "unit": "celsius"}}}]},
+            {"role": "tool", "tool_call_id": "call12345", "name": "get_weather", "content": "{\"temperature\": 21.5}"},
+        ],
+        "tools": [WEATHER_TOOL],
+    },
+}
+
 
 class GenerationBlock(Extension):
     """`{% generation %}...{% endgeneration %}`: transformers tracks assistant spans here;
@@ -90,6 +128,8 @@ def main():
             for case in CASES:
                 for agp in (False, True):
                     results[f"{case}/{'gen' if agp else 'nogen'}"] = f"error: {type(e).__name__}: {e}"
+            for case in CONTEXTS:
+                results[f"{case}/gen"] = f"error: {type(e).__name__}: {e}"
             expected[name] = results
             continue
         for case, messages in CASES.items():
@@ -101,16 +141,25 @@ def main():
                         add_generation_prompt=agp, bos_token=BOS, eos_token=EOS)
                 except Exception as e:  # the reference's own refusal is an expected outcome
                     results[key] = f"error: {type(e).__name__}: {e}"
+        for case, context in CONTEXTS.items():
+            key = f"{case}/gen"
+            try:
+                results[key] = template.render(
+                    messages=context["messages"], tools=context["tools"], documents=None,
+                    add_generation_prompt=True, bos_token=BOS, eos_token=EOS)
+            except Exception as e:
+                results[key] = f"error: {type(e).__name__}: {e}"
         expected[name] = results
     out = {
         "generator": "make_expected.py, Jinja2 " + jinja2.__version__,
         "settings": {"bos_token": BOS, "eos_token": EOS, "now": NOW.isoformat(),
                      "tools": None, "documents": None},
         "cases": CASES,
+        "contexts": CONTEXTS,
         "expected": expected,
     }
     with open(os.path.join(HERE, "expected.json"), "w", encoding="utf-8") as f:
-        json.dump(out, f, ensure_ascii=False, indent=1, sort_keys=True)
+        json.dump(out, f, ensure_ascii=False, indent=1)
         f.write("\n")
     errors = sum(1 for r in expected.values() for v in r.values() if v.startswith("error: "))
     total = sum(len(r) for r in expected.values())
