@@ -10,5 +10,9 @@ venv="${SWIFTLET_TEST_VENV:-.venv-server-test}"
 output="${SWIFTLET_TEST_OUTPUT:-.build/test-output}"
 mkdir -p "$output"
 flags=(-c release -Xswiftc -enable-testing)  # the flags of .ci/run's swift test: no second build
-swift build "${flags[@]}" --product swiftlet >/dev/null
-exec "$venv/bin/python" Tests/server/chat_page_test.py "$(swift build "${flags[@]}" --show-bin-path)/swiftlet" Models/shakespeare-target.gguf "$output/chat-page.png"
+# SWIFTLET_BIN: a swiftlet binary already built (CI sets it after swift test).
+if [ -n "${SWIFTLET_BIN:-}" ] && [ -x "$SWIFTLET_BIN" ]; then binary="$SWIFTLET_BIN"; else
+    swift build "${flags[@]}" --product swiftlet >/dev/null
+    binary="$(swift build "${flags[@]}" --show-bin-path)/swiftlet"
+fi
+exec "$venv/bin/python" Tests/server/chat_page_test.py "$binary" Models/shakespeare-target.gguf "$output/chat-page.png"

@@ -9,8 +9,11 @@ venv="${SWIFTLET_FUZZ_VENV:-.venv-server-fuzz}"
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/server/requirements-fuzz.txt
 flags=(-c release -Xswiftc -enable-testing)  # the flags of .ci/run's swift test: no second build
-swift build "${flags[@]}" --product swiftlet >/dev/null
-binary="$(swift build "${flags[@]}" --show-bin-path)/swiftlet"
+# SWIFTLET_BIN: a swiftlet binary already built (CI sets it after swift test).
+if [ -n "${SWIFTLET_BIN:-}" ] && [ -x "$SWIFTLET_BIN" ]; then binary="$SWIFTLET_BIN"; else
+    swift build "${flags[@]}" --product swiftlet >/dev/null
+    binary="$(swift build "${flags[@]}" --show-bin-path)/swiftlet"
+fi
 port=$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$binary" serve --model Models/shakespeare-target.gguf --host 127.0.0.1 --port "$port" --context 256 --max-queue 64 \
     >/tmp/swiftlet-fuzz-server.log 2>&1 &

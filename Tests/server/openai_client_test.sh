@@ -11,5 +11,9 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/server/requirements.txt
 flags=(-c release -Xswiftc -enable-testing)  # the flags of .ci/run's swift test: no second build
-swift build "${flags[@]}" --product swiftlet >/dev/null
-exec "$venv/bin/python" Tests/server/openai_client_test.py "$(swift build "${flags[@]}" --show-bin-path)/swiftlet" Models/shakespeare-target.gguf
+# SWIFTLET_BIN: a swiftlet binary already built (CI sets it after swift test).
+if [ -n "${SWIFTLET_BIN:-}" ] && [ -x "$SWIFTLET_BIN" ]; then binary="$SWIFTLET_BIN"; else
+    swift build "${flags[@]}" --product swiftlet >/dev/null
+    binary="$(swift build "${flags[@]}" --show-bin-path)/swiftlet"
+fi
+exec "$venv/bin/python" Tests/server/openai_client_test.py "$binary" Models/shakespeare-target.gguf
