@@ -10,9 +10,14 @@ let package = Package(
     products: [
         .library(name: "Swiftlet", targets: ["Swiftlet"]),
         .executable(name: "swiftlet", targets: ["swiftlet"]),
+        .library(name: "SwiftletServer", targets: ["SwiftletServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -32,8 +37,27 @@ let package = Package(
             name: "swiftlet",
             dependencies: [
                 "Swiftlet",
+                "SwiftletServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        // The OpenAI-compatible HTTP server (`swiftlet serve`); the core library stays free
+        // of these dependencies.
+        .target(
+            name: "SwiftletServer",
+            dependencies: [
+                "Swiftlet",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Resources/chat.html")]
+        ),
+        .testTarget(
+            name: "SwiftletServerTests",
+            dependencies: ["Swiftlet", "SwiftletServer"]
         ),
         .testTarget(
             name: "SwiftletTests",

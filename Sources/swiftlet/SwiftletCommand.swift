@@ -14,6 +14,7 @@ struct SwiftletCommand: AsyncParsableCommand {
             InspectCommand.self,
             KernelBenchCommand.self,
             TokenizeCommand.self,
+            ServeCommand.self,
         ]
     )
 }
