@@ -19,6 +19,11 @@ struct PagedAttentionTests {
         Shape(type: .f32, blockSize: 32, heads: 2, kvHeads: 1, headDimension: 10),  // head size not a multiple of 4 or 16
         Shape(type: .f16, blockSize: 5, heads: 3, kvHeads: 3, headDimension: 7),
         Shape(type: .f32, blockSize: 16, heads: 12, kvHeads: 12, headDimension: 64),
+        // Many query heads per KV head (multi-query models, issue 15 case 1): one tile of
+        // one KV head holds more rows than the default item scratch.
+        Shape(type: .f32, blockSize: 16, heads: 32, kvHeads: 1, headDimension: 8),
+        Shape(type: .f16, blockSize: 16, heads: 128, kvHeads: 1, headDimension: 4),
+        Shape(type: .f32, blockSize: 16, heads: 96, kvHeads: 2, headDimension: 4),
     ]
 
     /// Sequences of random keys and values, and a batch with decode tokens and multi-token
