@@ -38,27 +38,9 @@ public struct SentencePieceBPETokenizer: Tokenizer {
     }
 
     public func encode(_ text: String, addSpecialTokens: Bool, parseSpecial: Bool) -> [Int32] {
-        var text = text
-        return text.withUTF8 { utf8 in
-            let raw = UnsafeRawBufferPointer(utf8)
-            var output: [Int32] = []
-            output.reserveCapacity(raw.count / 3 + 2)
-            if addSpecialTokens && vocabulary.addsBOS, let bos = vocabulary.specialTokens.bos {
-                output.append(bos)
-            }
-            var session = Session()
-            for fragment in vocabulary.fragments(of: raw, parseSpecial: parseSpecial) {
-                switch fragment {
-                case .token(let id):
-                    output.append(id)
-                case .text(let range):
-                    session.tokenize(UnsafeRawBufferPointer(rebasing: raw[range]), tokenizer: self, into: &output)
-                }
-            }
-            if addSpecialTokens && vocabulary.addsEOS, let eos = vocabulary.specialTokens.eos {
-                output.append(eos)
-            }
-            return output
+        var session = Session()
+        return vocabulary.encode(text, addSpecialTokens: addSpecialTokens, parseSpecial: parseSpecial) { bytes, output in
+            session.tokenize(bytes, tokenizer: self, into: &output)
         }
     }
 
