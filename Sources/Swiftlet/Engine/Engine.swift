@@ -70,7 +70,8 @@ public final class Engine: @unchecked Sendable {
         if let vocabulary = self.tokenizer?.vocabulary.count, vocabulary > model.configuration.vocabularySize {
             throw GenerationError.invalidRequest("tokenizer has \(vocabulary) tokens, the model only \(model.configuration.vocabularySize)")
         }
-        maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength)
+        maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength,
+                         Transformer.positionLimit)
         transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
                                   maxContext: maxContext, threadCount: configuration.threadCount,
                                   kernels: configuration.kernelPath.map(Kernels.init(path:)) ?? .default)

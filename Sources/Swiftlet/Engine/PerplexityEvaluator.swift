@@ -31,8 +31,8 @@ public final class PerplexityEvaluator {
     public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default) throws {
         let configuration = weights.configuration
         guard context >= 2 else { throw PerplexityError.contextTooSmall(context) }
-        guard context <= configuration.contextLength else {
-            throw PerplexityError.contextTooLarge(context: context, modelContext: configuration.contextLength)
+        guard context <= min(configuration.contextLength, Transformer.positionLimit) else {
+            throw PerplexityError.contextTooLarge(context: context, modelContext: min(configuration.contextLength, Transformer.positionLimit))
         }
         self.context = context
         self.configuration = configuration
