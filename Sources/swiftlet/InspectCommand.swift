@@ -22,9 +22,13 @@ struct InspectCommand: ParsableCommand {
         print("kernels: \(KernelPath.summary)")
         print("format: \(loaded.formatDescription), \(String(format: "%.1f", Double(loaded.fileSize) / 1_048_576)) MiB on disk")
         if let name = try? loaded.metadata?.string("general.name") { print("name: \(name)") }
-        print("architecture: llama, \(c.layerCount) layers, dim \(c.dimension), \(c.headCount) heads (\(c.kvHeadCount) KV, head dim \(c.headDimension)), ffn \(c.hiddenDimension)")
+        print("architecture: \(c.architecture), \(c.layerCount) layers, dim \(c.dimension), \(c.headCount) heads (\(c.kvHeadCount) KV, head dim \(c.headDimension)), ffn \(c.hiddenDimension)")
         print("vocabulary: \(c.vocabularySize) tokens\(c.tiedEmbeddings ? ", classifier tied to the embedding" : "")")
         print("context: \(c.contextLength), RoPE base \(c.ropeFrequencyBase), RMS norm epsilon \(c.rmsNormEpsilon)")
+        let windows = (0..<c.layerCount).compactMap { c.layerSpec($0).slidingWindow }
+        if let window = windows.first {
+            print("sliding window: \(window) positions on \(windows.count) of \(c.layerCount) layers")
+        }
         print(String(format: "parameters: %.2f M (%.1f MiB as F32)", Double(c.parameterCount) / 1e6, Double(c.parameterCount) * 4 / 1_048_576))
         if let metadata = loaded.metadata, let kind = try? metadata.string("tokenizer.ggml.model") {
             let pre = (try? metadata.string("tokenizer.ggml.pre")) ?? nil

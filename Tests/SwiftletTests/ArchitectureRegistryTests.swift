@@ -62,6 +62,27 @@ struct ArchitectureRegistryTests {
         #expect(llama.configuration.headDimension == 12 && llama.configuration.queryDimension == 48 && !llama.configuration.tiedEmbeddings)
     }
 
+    @Test func inspectNamesTheArchitectureAndItsWindows() throws {
+        let result = try runSwiftlet(["inspect", "--model", PackageFiles.path("Tests/Fixtures/architectures/gemma3.gguf")])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("architecture: gemma3, 6 layers, dim 24, 2 heads (1 KV, head dim 256)"), "\(result.stdout)")
+        #expect(result.stdout.contains("sliding window: 5 positions on 5 of 6 layers"), "\(result.stdout)")
+    }
+
+    /// `swiftlet generate --json` on each architecture's file gives llama.cpp's greedy ids
+    /// (up to its first near-tie).
+    @Test(arguments: ArchitectureFixtureTests.names)
+    func commandLineGeneratesLlamaCppIds(name: String) throws {
+        let expected = try ArchitectureFixtureTests.expected(name)
+        let run = try runSwiftlet(["generate", "--model", PackageFiles.path("Tests/Fixtures/architectures/\(name).gguf"), "--prompt-tokens",
+                                   expected.prompt_ids.map(String.init).joined(separator: ","), "--temperature", "0", "--ignore-eos",
+                                   "--max-tokens", "32", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let output = try JSONDecoder().decode(CommandLineTests.GenerateJSON.self, from: Data(run.stdout.utf8))
+        let compared = expected.top2_logprob_gaps.firstIndex { $0 < 0.01 } ?? expected.greedy_ids.count
+        #expect(Array(output.tokens.prefix(compared)) == Array(expected.greedy_ids.prefix(compared)), "\(name)")
+    }
+
     @Test func missingGemmaNormsAreNamed() throws {
         let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: PackageFiles.path("Tests/Fixtures/architectures/gemma3.gguf"))))
         let file = try GGUFFile(file: MappedFile(bytes: bytes))

@@ -107,7 +107,8 @@ public final class Transformer: @unchecked Sendable {
     /// Preconditions (the engine checks them): `batch.tokenCount <= maxBatchTokens`, token
     /// ids below the vocabulary size, positions below `maxContext`, and every sequence's
     /// block table long enough for its positions. A token attends to positions
-    /// `0...position` of its sequence, including earlier tokens of the same step.
+    /// `0...position` of its sequence, including earlier tokens of the same step (the last
+    /// `window` of them in a sliding-window layer).
     public func forward(_ batch: TokenBatch, cache: PagedKVCache) -> Logits {
         let c = configuration
         let n = batch.tokenCount
