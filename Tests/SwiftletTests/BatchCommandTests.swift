@@ -14,7 +14,7 @@ struct BatchCommandTests {
             let generated_tokens: Int
         }
         struct Failure: Decodable { let message: String }
-        let id: BatchJSONValue
+        let id: JSONValue
         let text: String?
         let tokens: [Int32]?
         let prompt_tokens: Int?
@@ -56,7 +56,7 @@ struct BatchCommandTests {
         defer { workspace.cleanUp() }
         // Early requests are long and late ones short, so they finish out of order.
         var lines: [String] = []
-        var expectedIDs: [BatchJSONValue] = []
+        var expectedIDs: [JSONValue] = []
         for i in 0..<12 {
             let maxTokens = 24 - 2 * i
             let id: String
@@ -130,7 +130,7 @@ struct BatchCommandTests {
             "{\"id\": \"g3\", \"prompt\": \"on the\", \"max_tokens\": 5, \"temperature\": 0, \"ignore_eos\": true}",
         ]
         let longPrompt = (0..<80).map { _ in "5" }.joined(separator: ",")
-        let bad: [(line: String, id: BatchJSONValue, message: String)] = [
+        let bad: [(line: String, id: JSONValue, message: String)] = [
             ("{\"id\": \"x\", \"prompt\": ", .integer(0), "not valid JSON"),
             ("{\"id\": \"t\", \"prompt\": \"hi\", \"max_tokens\": \"ten\"}", .string("t"), "max_tokens must be an integer"),
             ("{\"id\": \"e\", \"prompt\": \"\"}", .string("e"), "empty"),
@@ -145,7 +145,7 @@ struct BatchCommandTests {
         ]
         // good[0], then the bad lines with the other good ones and a blank line among them.
         var lines = [good[0]]
-        var expected: [(id: BatchJSONValue, message: String?)] = [(.string("g1"), nil)]
+        var expected: [(id: JSONValue, message: String?)] = [(.string("g1"), nil)]
         for (index, entry) in bad.enumerated() {
             if index == 4 { lines.append(good[1]); expected.append((.string("g2"), nil)) }
             if index == 7 { lines.append("") }
@@ -221,8 +221,8 @@ struct BatchCommandTests {
         #expect(try parse("{\"prompt\": \"a\", \"stop\": [\"x\", \"y\"]}").parameters.stopSequences == ["x", "y"])
 
         let failures: [(String, String)] = [
-            ("{\"prompt\": \"a\", \"stop\": [1]}", "every item of stop must be a string"),
-            ("{\"prompt\": \"a\", \"ignore_eos\": 1}", "ignore_eos must be true or false"),
+            ("{\"prompt\": \"a\", \"stop\": [1]}", "stop must be a string or an array of strings"),
+            ("{\"prompt\": \"a\", \"ignore_eos\": 1}", "ignore_eos must be a boolean"),
             ("{\"prompt\": \"a\", \"seed\": -1}", "seed must be a non-negative integer"),
             ("{\"prompt\": \"a\", \"top_k\": 1.5}", "top_k must be an integer"),
             ("{\"prompt_tokens\": []}", "prompt_tokens is empty"),
