@@ -1,4 +1,5 @@
 import Hummingbird
+import Swiftlet
 
 /// Requires `Authorization: Bearer <key>` on `/v1/*` (401 otherwise); `/`, `/health` and
 /// `/metrics` stay open, as in vLLM.

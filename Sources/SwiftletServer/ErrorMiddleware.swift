@@ -1,4 +1,5 @@
 import Hummingbird
+import Swiftlet
 import NIOCore
 
 /// Turns every error into an OpenAI-style JSON error body: `APIError` as it is, Hummingbird's

@@ -16,7 +16,8 @@ struct GenerationResponder: Sendable {
     let admission: Admission
     let metrics: ServerMetrics
 
-    func respond(to request: Request, jobs: [ChoiceJob], fields: SamplingFields, format: some ResponseFormat) async throws -> Response {
+    func respond(to request: Request, plan: APIRequestPlan) async throws -> Response {
+        let jobs = plan.jobs, fields = plan.fields, format = plan.endpoint.format
         guard admission.tryAcquire(jobs.count) else {
             metrics.recordRejection()
             throw APIError(status: .tooManyRequests,
@@ -39,7 +40,7 @@ struct GenerationResponder: Sendable {
             case nil: throw error.underlying
             }
         }
-        let id = format.idPrefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        let id = plan.makeResponseID()
         let created = Int(Date().timeIntervalSince1970)
         let model = configuration.modelName
         var headers = HTTPFields()
@@ -52,18 +53,8 @@ struct GenerationResponder: Sendable {
             guard results.count == jobs.count, !results.values.contains(where: { $0.finishReason == .cancelled }) else {
                 throw APIError(status: .serviceUnavailable, message: "the request was cancelled before it finished", type: "server_error")
             }
-            var usage = Usage(promptTokens: 0, completionTokens: 0)
-            var countedPrompts = Set<Int>()
-            var choices: [FinishedChoice] = []
-            for job in jobs {
-                let result = results[job.index]!
-                choices.append(FinishedChoice(index: job.index, text: result.text ?? "", finishReason: result.finishReason.apiName))
-                usage.completionTokens += result.tokens.count
-                // Choices of one prompt share its tokens once, as OpenAI counts them.
-                if countedPrompts.insert(job.index / fields.n).inserted { usage.promptTokens += result.promptTokens.count }
-            }
             headers[.contentType] = "application/json"
-            let body = encodeJSON(format.response(id: id, created: created, model: model, choices: choices, usage: usage))
+            let body = encodeJSON(plan.response(id: id, created: created, model: model, results: results))
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
         }
 

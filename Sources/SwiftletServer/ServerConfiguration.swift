@@ -17,10 +17,16 @@ public struct ServerConfiguration: Sendable {
     public var shutdownDeadlineSeconds: Double
     /// `Retry-After` seconds sent with 429.
     public var retryAfterSeconds: Int
+    /// Where `/v1/files` and `/v1/batches` keep their files and batch state (survives a
+    /// restart: unfinished batches resume); nil = a fresh temporary directory.
+    public var dataDirectory: String?
+    /// Largest file `POST /v1/files` accepts.
+    public var maxFileBytes = 256 << 20
 
     public init(host: String = "127.0.0.1", port: Int = 8080, apiKey: String? = nil, maxQueue: Int = 256,
                 maxBodyBytes: Int = 4 << 20, modelName: String = "swiftlet", shutdownDeadlineSeconds: Double = 30,
-                retryAfterSeconds: Int = 1) {
+                retryAfterSeconds: Int = 1, dataDirectory: String? = nil) {
+        self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
         self.apiKey = apiKey

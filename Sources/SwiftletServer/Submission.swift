@@ -1,14 +1,6 @@
 import Swiftlet
 import Synchronization
 
-/// One choice to generate: a prompt's tokens and its parameters.
-struct ChoiceJob: Sendable {
-    /// The choice's `index` in the response.
-    var index: Int
-    var promptTokens: [Int32]
-    var parameters: GenerationParameters
-}
-
 /// An event of one choice.
 struct ChoiceEvent: Sendable {
     var index: Int

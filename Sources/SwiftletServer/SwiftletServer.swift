@@ -8,7 +8,10 @@ import UnixSignals
 /// An OpenAI-compatible HTTP server over an `Engine` (Hummingbird 2).
 ///
 /// Routes: `POST /v1/completions`, `POST /v1/chat/completions`, `GET /v1/models`,
-/// `GET /health`, `GET /metrics` (Prometheus text), `GET /` (a chat page). Errors are
+/// `GET /health`, `GET /metrics` (Prometheus text), `GET /` (a chat page), and the Batch
+/// API: `POST /v1/files`, `GET /v1/files/{id}[/content]`, `POST /v1/batches`,
+/// `GET /v1/batches[/{id}]`, `POST /v1/batches/{id}/cancel` (state in
+/// `ServerConfiguration.dataDirectory`; batch lines run at batch priority). Errors are
 /// OpenAI-style JSON bodies.
 ///
 /// ```swift
@@ -22,7 +25,9 @@ public struct SwiftletServer: Sendable {
     public let configuration: ServerConfiguration
     let metrics: ServerMetrics
     let admission: Admission
-    let chat: ChatEndpoint
+    let chat: ChatPromptBuilder
+    /// `/v1/batches`; nil when the data directory cannot be made.
+    let batches: BatchService?
 
     /// - Parameter chatTemplate: Jinja source of the chat template (see
     ///   `chatTemplate(of:)` for a model's own); nil, or one that does not parse, uses
@@ -32,12 +37,18 @@ public struct SwiftletServer: Sendable {
         self.configuration = configuration
         metrics = ServerMetrics(modelName: configuration.modelName)
         admission = Admission(limit: engine.configuration.maxSequences + configuration.maxQueue)
-        chat = ChatEndpoint(engine: engine, configuration: configuration, templateSource: chatTemplate)
+        chat = ChatPromptBuilder(tokenizer: engine.tokenizer, templateSource: chatTemplate)
+        let directory = configuration.dataDirectory.map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-data-\(UUID().uuidString)")
+        let chat = self.chat
+        batches = (try? BatchStore(directory: directory)).map {
+            BatchService(store: $0, engine: engine, chat: chat, modelName: configuration.modelName)
+        }
     }
 
     /// The model's own chat template (GGUF `tokenizer.chat_template`), if it has one.
     public static func chatTemplate(of model: LoadedModel) -> String? {
-        (try? model.metadata?.string("tokenizer.chat_template")) ?? nil
+        ChatPromptBuilder.modelTemplate(of: model)
     }
 
     /// The router with every endpoint and the error and API-key middleware.
@@ -46,17 +57,18 @@ public struct SwiftletServer: Sendable {
         router.add(middleware: ErrorMiddleware())
         if let key = configuration.apiKey { router.add(middleware: APIKeyMiddleware(key: key)) }
         let responder = GenerationResponder(engine: engine, configuration: configuration, admission: admission, metrics: metrics)
-        let completions = CompletionsEndpoint(engine: engine, configuration: configuration, responder: responder)
-        let chat = self.chat
+        let completions = GenerationEndpoint(endpoint: .completions, engine: engine, configuration: configuration, chat: chat, responder: responder)
+        let chat = GenerationEndpoint(endpoint: .chatCompletions, engine: engine, configuration: configuration, chat: chat, responder: responder)
         let models = ModelsEndpoint(engine: engine, configuration: configuration, created: Int(Date().timeIntervalSince1970))
         let metricsEndpoint = MetricsEndpoint(engine: engine, metrics: metrics)
         let page = ChatPage()
         router.post("/v1/completions") { request, _ in try await completions.handle(request) }
-        router.post("/v1/chat/completions") { request, _ in try await chat.handle(request, responder: responder) }
+        router.post("/v1/chat/completions") { request, _ in try await chat.handle(request) }
         router.get("/v1/models") { _, _ in models.models() }
         router.get("/health") { _, _ in models.health() }
         router.get("/metrics") { _, _ in metricsEndpoint.handle() }
         router.get("/") { _, _ in page.handle() }
+        if let batches { BatchEndpoints(service: batches, configuration: configuration).add(to: router) }
         return router
     }
 
@@ -77,9 +89,11 @@ public struct SwiftletServer: Sendable {
         var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: gracefulShutdownSignals,
                                               cancellationSignals: [], logger: logger)
         group.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownDeadlineSeconds * 1000))
+        batches?.resumeUnfinished()
         do {
             try await ServiceGroup(configuration: group).run()
         } catch is CancellationError {
         }
+        await batches?.stop()
     }
 }

@@ -9,13 +9,17 @@ struct BatchCommand: AsyncParsableCommand {
         commandName: "batch",
         abstract: "Run a JSONL file of requests through one engine; write the results in input order.",
         discussion: """
-            Each input line is a JSON object: {"id": "a" or 1, "prompt": "text" or "prompt_tokens": [ids], \
+            Two input formats, detected per file. OpenAI Batch: each line is {"custom_id", "method": "POST", \
+            "url": "/v1/completions" or "/v1/chat/completions", "body": what the server accepts there}; each \
+            output line is {"id", "custom_id", "response": {"status_code", "request_id", "body"}, "error"}, \
+            "error": {"code", "message"} for a line that cannot run.
+            Flat: each line is {"id": "a" or 1, "prompt": "text" or "prompt_tokens": [ids], \
             "max_tokens", "temperature", "top_p", "top_k", "min_p", "seed", "stop": [strings], "ignore_eos", \
             "repeat_penalty", "frequency_penalty", "presence_penalty"}. Missing fields take the command-line \
-            defaults; a missing id is the line number. Blank lines are skipped.
-            Each output line is {"id", "text", "tokens", "prompt_tokens" (count), "finish_reason", \
-            "metrics": {"ttft_ms", "decode_tokens_per_second", "queue_ms", "e2e_ms", "generated_tokens"}}, \
-            or {"id", "error": {"message"}} for a line that cannot run.
+            defaults; a missing id is the line number. Each output line is {"id", "text", "tokens", \
+            "prompt_tokens" (count), "finish_reason", "metrics": {"ttft_ms", "decode_tokens_per_second", \
+            "queue_ms", "e2e_ms", "generated_tokens"}}, or {"id", "error": {"message"}}.
+            Blank lines are skipped. --resume keeps the output's finished lines and runs the rest.
             """)
 
     @OptionGroup var engine: EngineOptions
@@ -23,21 +27,27 @@ struct BatchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "JSONL file of requests, one JSON object a line.")
     var input: String
 
-    @Option(name: .long, help: "JSONL file to write the results to (replaced).")
+    @Option(name: .long, help: "JSONL file to write the results to (replaced, unless --resume).")
     var output: String
 
-    /// Defaults for requests that do not set them; `--seed S` gives a request without a
+    @Flag(name: .long, help: "Keep the lines --output already has (a killed run's) and run only the requests after them.")
+    var resume = false
+
+    @Option(name: .long, help: "Chat template file (Jinja) for /v1/chat/completions lines; default: the model's own.")
+    var chatTemplate: String?
+
+    /// Defaults for flat requests that do not set them; `--seed S` gives a request without a
     /// seed the seed S plus its line number.
     @OptionGroup var sampling: SamplingOptions
 
     @Flag(name: .long, help: "No progress bar on stderr (there is none either when stderr is not a terminal).")
     var noProgress = false
 
-    /// Parameters of a request that sets none.
+    /// Parameters of a flat request that sets none.
     var defaults: GenerationParameters {
         var parameters = sampling.parameters
         parameters.seed = nil  // per request, from --seed and the line number
-        return GenerationParameters(maxTokens: sampling.maxTokens, sampling: parameters, ignoreEOS: sampling.ignoreEos)
+        return GenerationParameters(maxTokens: sampling.maxTokens, sampling: parameters, ignoreEOS: sampling.ignoreEos, priority: .batch)
     }
 
     func run() async throws {
@@ -50,23 +60,44 @@ struct BatchCommand: AsyncParsableCommand {
         guard inputURL.path != outputURL.path else {
             throw Failure("--output '\(output)' is the input file; choose another path")
         }
-        let entries = parseEntries(data)
+        let templateFile = try chatTemplate.map { path in
+            do { return try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw Failure("cannot read --chat-template '\(path)'")
+            }
+        }
+        let (engine, model) = try self.engine.makeEngine()
+        defer { engine.shutdown() }
+        let chat = ChatPromptBuilder(tokenizer: engine.tokenizer, templateSource: templateFile ?? ChatPromptBuilder.modelTemplate(of: model))
+        let file = BatchFile(data: data, engine: engine, chat: chat, modelName: URL(fileURLWithPath: try self.engine.modelPath()).deletingPathExtension().lastPathComponent,
+                             defaults: defaults, seed: sampling.seed)
+
+        var skip = 0
         let writer: FileHandle
         do {
-            try Data().write(to: outputURL)
-            writer = try FileHandle(forWritingTo: outputURL)
+            if resume, let previous = FileManager.default.contents(atPath: outputURL.path) {
+                let point: (entries: Int, bytes: Int)
+                do { point = try file.resumePoint(output: previous) } catch let error as APIError {
+                    throw Failure("cannot resume from --output '\(output)': \(error.message)")
+                }
+                skip = point.entries
+                writer = try FileHandle(forWritingTo: outputURL)
+                try writer.truncate(atOffset: UInt64(point.bytes))
+                try writer.seekToEnd()
+            } else {
+                try Data().write(to: outputURL)
+                writer = try FileHandle(forWritingTo: outputURL)
+            }
+        } catch let failure as Failure {
+            throw failure
         } catch {
             throw Failure("cannot write --output '\(output)': \(error.localizedDescription)")
         }
         defer { try? writer.close() }
 
-        let (engine, _) = try self.engine.makeEngine()
-        defer { engine.shutdown() }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var bar = noProgress || isatty(STDERR_FILENO) == 0 ? nil : BatchProgressBar()
-        let summary = try await BatchRequestRunner(engine: engine).run(entries, onRecord: { record in
-            var line = try encoder.encode(record)
+        var bar = noProgress || isatty(STDERR_FILENO) == 0 ? nil : BatchProgressBar(skipped: skip)
+        let jobs = Array(file.jobs.dropFirst(skip))
+        let summary = try await BatchRequestRunner(engine: engine).run(jobs, onOutcome: { index, outcome in
+            var line = file.outputLine(for: skip + index, outcome: outcome)
             line.append(0x0A)
             do { try writer.write(contentsOf: line) } catch {
                 throw Failure("cannot write --output '\(output)': \(error.localizedDescription)")
@@ -75,48 +106,32 @@ struct BatchCommand: AsyncParsableCommand {
         bar?.finish()
         let metrics = engine.currentMetrics
         let meanBatch = metrics.steps > 0 ? Double(metrics.batchedSequences) / Double(metrics.steps) : 0
-        printError(String(format: "batch: %d requests (%d errors) | %d prompt tokens | %d generated tokens | %.2f s | %.1f tok/s | %.1f sequences per step (peak %d) | results in %@",
-                          summary.requests, summary.failures, summary.promptTokens, summary.generatedTokens,
-                          summary.elapsedSeconds, summary.tokensPerSecond, meanBatch, metrics.maxBatchSequences, output))
-    }
-
-    /// One entry per non-blank line: a request, or the reason it is not one.
-    func parseEntries(_ data: Data) -> [Result<BatchRequest, BatchRequestError>] {
-        let defaults = self.defaults
-        var entries: [Result<BatchRequest, BatchRequestError>] = []
-        for (index, line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
-            guard line.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { continue }
-            let lineNumber = index + 1
-            do {
-                var request = try BatchRequest.parse(line: Data(line), lineNumber: lineNumber, defaults: defaults)
-                if request.parameters.sampling.seed == nil, let seed = sampling.seed {
-                    request.parameters.sampling.seed = seed &+ UInt64(lineNumber)
-                }
-                entries.append(.success(request))
-            } catch let error as BatchRequestError {
-                entries.append(.failure(error))
-            } catch {
-                entries.append(.failure(BatchRequestError(id: .integer(Int64(lineNumber)), message: "\(error)")))
-            }
-        }
-        return entries
+        let resumed = skip > 0 ? " (\(skip) kept from the earlier run)" : ""
+        printError(String(format: "batch: %d requests%@ (%d errors) | %@ format | %d prompt tokens | %d generated tokens | %.2f s | %.1f tok/s generated | %.1f tok/s system | %.1f sequences per step (peak %d) | results in %@",
+                          summary.requests, resumed, summary.failures, file.format.rawValue, summary.promptTokens, summary.generatedTokens,
+                          summary.elapsedSeconds, summary.tokensPerSecond, summary.systemTokensPerSecond, meanBatch,
+                          metrics.maxBatchSequences, output))
     }
 }
 
 /// A one-line progress bar on stderr, redrawn at most ten times a second.
 private struct BatchProgressBar {
-    private var lastDraw = 0.0
+    var lastDraw = 0.0
+    /// Entries an earlier run finished (`--resume`).
+    let skipped: Int
 
     mutating func update(_ progress: BatchRequestRunner.Progress) {
         let now = MonotonicClock.now()
         guard now - lastDraw >= 0.1 || progress.completed == progress.total else { return }
         lastDraw = now
         let width = 30
-        let filled = progress.total > 0 ? width * progress.completed / progress.total : width
+        let done = skipped + progress.completed, total = skipped + progress.total
+        let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = String(format: "\r[%@] %d/%d requests | %d tokens | %.1f tok/s | %.1f s\u{1B}[K",
-                          bar, progress.completed, progress.total, progress.generatedTokens,
-                          progress.tokensPerSecond, progress.elapsedSeconds)
+        let eta = progress.estimatedSecondsLeft.map { String(format: "ETA %.0f s", $0) } ?? "ETA --"
+        let line = String(format: "\r[%@] %d/%d requests | %d tokens | %.1f tok/s | %.1f s | %@\u{1B}[K",
+                          bar, done, total, progress.generatedTokens,
+                          progress.tokensPerSecond, progress.elapsedSeconds, eta)
         FileHandle.standardError.write(Data(line.utf8))
     }
 

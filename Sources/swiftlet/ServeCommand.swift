@@ -38,6 +38,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most draft tokens per step with --draft-model or --draft ngram.")
     var draftTokens: Int = 4
 
+    @Option(name: .long, help: "Directory for /v1/files and /v1/batches (created; survives restarts, unfinished batches resume). Default: a temporary one.")
+    var dataDir: String?
+
+    @Flag(name: .long, help: "Schedule first come, first served: batch lines get no lower priority than interactive requests.")
+    var fcfs = false
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be at least 0") }
@@ -49,14 +55,23 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let templateFile = try chatTemplate.map { try String(contentsOfFile: $0, encoding: .utf8) }
+        if let dataDir {
+            do { try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true) } catch {
+                throw ValidationError("--data-dir '\(dataDir)' cannot be created: \(error.localizedDescription)")
+            }
+        }
         let path = try engine.modelPath()
-        let (engine, model) = try self.engine.makeEngine { $0.maxDraftTokens = draftTokens }
+        let fcfs = self.fcfs
+        let (engine, model) = try self.engine.makeEngine {
+            $0.maxDraftTokens = draftTokens
+            $0.priorityScheduling = !fcfs
+        }
         let template = templateFile ?? SwiftletServer.chatTemplate(of: model)
         let name = servedModelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let server = SwiftletServer(
             engine: engine,
             configuration: ServerConfiguration(host: host, port: port, apiKey: apiKey, maxQueue: maxQueue, maxBodyBytes: maxBodyBytes,
-                                               modelName: name, shutdownDeadlineSeconds: shutdownDeadline),
+                                               modelName: name, shutdownDeadlineSeconds: shutdownDeadline, dataDirectory: dataDir),
             chatTemplate: template)
         let host = self.host
         try await server.run { port in

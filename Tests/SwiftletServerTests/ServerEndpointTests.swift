@@ -1,5 +1,5 @@
 import Foundation
-import Swiftlet
+@testable import Swiftlet
 import Testing
 @testable import SwiftletServer
 

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Swiftlet
+@testable import Swiftlet
 import Testing
 @testable import SwiftletServer
 

@@ -2,7 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Swiftlet
+@testable import Swiftlet
 @testable import SwiftletServer
 
 /// A server on an ephemeral loopback port over the shipped Shakespeare model, and a

@@ -14,7 +14,7 @@ struct BatchCommandTests {
             let generated_tokens: Int
         }
         struct Failure: Decodable { let message: String }
-        let id: BatchJSONValue
+        let id: JSONValue
         let text: String?
         let tokens: [Int32]?
         let prompt_tokens: Int?
@@ -56,7 +56,7 @@ struct BatchCommandTests {
         defer { workspace.cleanUp() }
         // Early requests are long and late ones short, so they finish out of order.
         var lines: [String] = []
-        var expectedIDs: [BatchJSONValue] = []
+        var expectedIDs: [JSONValue] = []
         for i in 0..<12 {
             let maxTokens = 24 - 2 * i
             let id: String
@@ -130,7 +130,7 @@ struct BatchCommandTests {
             "{\"id\": \"g3\", \"prompt\": \"on the\", \"max_tokens\": 5, \"temperature\": 0, \"ignore_eos\": true}",
         ]
         let longPrompt = (0..<80).map { _ in "5" }.joined(separator: ",")
-        let bad: [(line: String, id: BatchJSONValue, message: String)] = [
+        let bad: [(line: String, id: JSONValue, message: String)] = [
             ("{\"id\": \"x\", \"prompt\": ", .integer(0), "not valid JSON"),
             ("{\"id\": \"t\", \"prompt\": \"hi\", \"max_tokens\": \"ten\"}", .string("t"), "max_tokens must be an integer"),
             ("{\"id\": \"e\", \"prompt\": \"\"}", .string("e"), "empty"),
@@ -145,7 +145,7 @@ struct BatchCommandTests {
         ]
         // good[0], then the bad lines with the other good ones and a blank line among them.
         var lines = [good[0]]
-        var expected: [(id: BatchJSONValue, message: String?)] = [(.string("g1"), nil)]
+        var expected: [(id: JSONValue, message: String?)] = [(.string("g1"), nil)]
         for (index, entry) in bad.enumerated() {
             if index == 4 { lines.append(good[1]); expected.append((.string("g2"), nil)) }
             if index == 7 { lines.append("") }
@@ -221,8 +221,8 @@ struct BatchCommandTests {
         #expect(try parse("{\"prompt\": \"a\", \"stop\": [\"x\", \"y\"]}").parameters.stopSequences == ["x", "y"])
 
         let failures: [(String, String)] = [
-            ("{\"prompt\": \"a\", \"stop\": [1]}", "every item of stop must be a string"),
-            ("{\"prompt\": \"a\", \"ignore_eos\": 1}", "ignore_eos must be true or false"),
+            ("{\"prompt\": \"a\", \"stop\": [1]}", "stop must be a string or an array of strings"),
+            ("{\"prompt\": \"a\", \"ignore_eos\": 1}", "ignore_eos must be a boolean"),
             ("{\"prompt\": \"a\", \"seed\": -1}", "seed must be a non-negative integer"),
             ("{\"prompt\": \"a\", \"top_k\": 1.5}", "top_k must be an integer"),
             ("{\"prompt_tokens\": []}", "prompt_tokens is empty"),
@@ -235,5 +235,77 @@ struct BatchCommandTests {
             #expect(failure?.message.contains(message) == true, "\(line): \(failure?.message ?? "")")
             #expect(failure?.id == (line.contains("\"id\": 5") ? .integer(5) : .integer(4)))
         }
+    }
+
+    /// OpenAI Batch lines: one output line each, in input order, the server's response
+    /// objects as bodies, error records for lines that cannot run; `--resume` after a torn
+    /// run keeps the finished lines and ends with every line exactly once.
+    @Test func openAIBatchLinesAndResume() throws {
+        let workspace = try Workspace("openai")
+        defer { workspace.cleanUp() }
+        var lines: [String] = []
+        for i in 0..<12 {
+            switch i % 4 {
+            case 0: lines.append("{\"custom_id\": \"c\(i)\", \"method\": \"POST\", \"url\": \"/v1/completions\", \"body\": {\"prompt\": \"the \(i)\", \"max_tokens\": \(2 + i % 3), \"temperature\": 0}}")
+            case 1: lines.append("{\"custom_id\": \"c\(i)\", \"method\": \"POST\", \"url\": \"/v1/completions\", \"body\": {\"prompt\": [[1, 5, \(i)], [1, 9]], \"n\": 2, \"max_tokens\": 3, \"temperature\": 0}}")
+            case 2: lines.append("{\"custom_id\": \"c\(i)\", \"method\": \"POST\", \"url\": \"/v1/chat/completions\", \"body\": {\"messages\": [{\"role\": \"user\", \"content\": \"hi \(i)\"}], \"max_tokens\": 3, \"temperature\": 0}}")
+            default: lines.append(["{\"custom_id\": \"c\(i)\", \"url\": \"/v1/embeddings\", \"body\": {}}",
+                                   "{\"custom_id\": \"c\(i)\", \"url\": \"/v1/completions\", \"body\": {\"prompt\": \"x\", \"temperature\": 9}}",
+                                   "{\"custom_id\": \"c0\", \"url\": \"/v1/completions\", \"body\": {\"prompt\": \"x\"}}"][i / 4])
+            }
+        }
+        lines.insert("{\"custom_id\": \"broken\", \"url\": ", at: 5)
+        _ = FileManager.default.createFile(atPath: workspace.input, contents: Data(lines.joined(separator: "\n").utf8))
+        let run = try runSwiftlet(["batch", "--model", workspace.model, "--input", workspace.input, "--output", workspace.output, "--threads", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("openai format") && run.stderr.contains("(4 errors)") && run.stderr.contains("tok/s system"), "\(run.stderr)")
+        let full = try String(contentsOfFile: workspace.output, encoding: .utf8)
+        let records = try full.split(separator: "\n").map { try #require(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(records.count == lines.count)
+        #expect(records.map { $0["custom_id"] as? String } == lines.map { OpenAIBatchLine.customID(in: Data($0.utf8)) })
+        for (line, record) in zip(lines, records) {
+            let response = record["response"] as? [String: Any]
+            if line.contains("embeddings") || line.contains("\"temperature\": 9") || line.contains("\"c0\", \"url\"") || line.hasSuffix(": ") {
+                #expect(response == nil && (record["error"] as? [String: Any])?["message"] != nil, "\(line)")
+                continue
+            }
+            #expect(record["error"] is NSNull, "\(line)")
+            #expect(response?["status_code"] as? Int == 200)
+            let body = try #require(response?["body"] as? [String: Any])
+            let choices = try #require(body["choices"] as? [[String: Any]])
+            if line.contains("chat/completions") {
+                #expect(body["object"] as? String == "chat.completion" && choices.count == 1)
+            } else {
+                #expect(body["object"] as? String == "text_completion")
+                #expect(choices.count == (line.contains("\"n\": 2") ? 4 : 1))
+            }
+            #expect((body["usage"] as? [String: Any])?["completion_tokens"] as? Int != nil)
+        }
+
+        // A run killed after 6 lines, the 7th torn: --resume keeps 6 and runs the rest.
+        let kept = full.split(separator: "\n", omittingEmptySubsequences: false).prefix(6).joined(separator: "\n") + "\n{\"id\": \"tor"
+        _ = FileManager.default.createFile(atPath: workspace.output, contents: Data(kept.utf8))
+        let resumed = try runSwiftlet(["batch", "--model", workspace.model, "--input", workspace.input, "--output", workspace.output,
+                                       "--threads", "2", "--resume"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.stderr.contains("(6 kept from the earlier run)"), "\(resumed.stderr)")
+        let again = try String(contentsOfFile: workspace.output, encoding: .utf8).split(separator: "\n")
+        #expect(again.count == lines.count)
+        #expect(Array(again.prefix(6)) == Array(full.split(separator: "\n").prefix(6)))
+        func texts(_ lines: [Substring]) throws -> [String] {
+            try lines.map { line in
+                let record = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                let body = (record["response"] as? [String: Any])?["body"] as? [String: Any]
+                let data = try JSONSerialization.data(withJSONObject: body?["choices"] ?? record["error"] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+                return "\(record["custom_id"] ?? "") \(String(decoding: data, as: UTF8.self))"
+            }
+        }
+        #expect(try texts(again) == texts(full.split(separator: "\n")))
+        // Resuming a finished output runs nothing; an output of another input is refused.
+        let done = try runSwiftlet(["batch", "--model", workspace.model, "--input", workspace.input, "--output", workspace.output, "--resume"])
+        #expect(done.status == 0 && done.stderr.contains("(\(lines.count) kept"), "\(done.stderr)")
+        _ = FileManager.default.createFile(atPath: workspace.output, contents: Data("{\"custom_id\": \"other\"}\n".utf8))
+        let other = try runSwiftlet(["batch", "--model", workspace.model, "--input", workspace.input, "--output", workspace.output, "--resume"])
+        #expect(other.status != 0 && other.stderr.contains("another input"), "\(other.stderr)")
     }
 }

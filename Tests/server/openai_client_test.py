@@ -27,29 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 
 import openai
 
+from harness import Checks, free_port, wait_until_healthy
+
 HOST = "127.0.0.1"
 API_KEY = "test-key"
 RUNNING_SLOTS = 4
 MAX_QUEUE = 4
 
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name} {detail}")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
+check = Checks()
 
 
 class Server:
@@ -61,17 +46,7 @@ class Server:
              "--api-key", API_KEY, "--max-sequences", str(RUNNING_SLOTS), "--max-queue", str(MAX_QUEUE),
              "--context", "256", "--shutdown-deadline", "20", *extra],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            try:
-                if self.get("/health")[0] == 200:
-                    return
-            except OSError:
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not start; see {self.log.name}")
+        wait_until_healthy(self.process, self.port, self.log.name, headers={"Authorization": f"Bearer {API_KEY}"})
 
     @property
     def base_url(self):
@@ -308,8 +283,8 @@ def main():
         test_sigterm(server, client)
     finally:
         server.stop()
-    print(f"{passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    print(check.summary())
+    sys.exit(1 if check.failed else 0)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end test of `swiftlet serve` with the official openai Python client (pinned in
 # requirements.txt, installed into a virtual environment): completions and chat, streaming
-# and not, errors, overload, a disconnect storm and SIGTERM. Loopback only, bounded.
+# and not, errors, overload, a disconnect storm and SIGTERM (openai_client_test.py); then the
+# Batch API and `swiftlet batch` on OpenAI Batch files (batch_api_test.py). Loopback only, bounded.
 # Usage: Tests/server/openai_client_test.sh   (from anywhere; builds swiftlet in release)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -16,4 +17,7 @@ if [ -n "${SWIFTLET_BIN:-}" ] && [ -x "$SWIFTLET_BIN" ]; then binary="$SWIFTLET_
     swift build "${flags[@]}" --product swiftlet >/dev/null
     binary="$(swift build "${flags[@]}" --show-bin-path)/swiftlet"
 fi
-exec "$venv/bin/python" Tests/server/openai_client_test.py "$binary" Models/shakespeare-target.gguf
+status=0
+"$venv/bin/python" Tests/server/openai_client_test.py "$binary" Models/shakespeare-target.gguf || status=$?
+"$venv/bin/python" Tests/server/batch_api_test.py "$binary" Models/shakespeare-target.gguf || status=$?
+exit $status

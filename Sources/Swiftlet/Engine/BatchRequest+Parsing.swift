@@ -25,11 +25,11 @@ extension BatchRequest {
         var id = BatchRequestID.integer(Int64(lineNumber))
         func fail(_ message: String) -> BatchRequestError { BatchRequestError(id: id, message: message) }
 
-        let value: BatchJSONValue
+        let value: JSONValue
         do {
-            value = try JSONDecoder().decode(BatchJSONValue.self, from: line)
-        } catch {
-            throw fail("the line is not valid JSON")
+            value = try JSONValue.parse(line, what: "the line")
+        } catch let error as APIError {
+            throw fail(error.message)
         }
         guard case .object(let fields) = value else {
             throw fail("the line is a JSON \(value.typeName), not an object")
@@ -45,7 +45,16 @@ extension BatchRequest {
             throw fail("unknown field '\(unknown)' (fields: \(fieldNames.joined(separator: ", ")))")
         }
 
-        let reader = FieldReader(fields: fields, id: id)
+        do {
+            return try parse(fields: FieldReader(value), id: id, defaults: defaults)
+        } catch let error as APIError {
+            throw fail(error.message)
+        }
+    }
+
+    /// The request of a line's fields; type errors are `APIError`s naming the field.
+    private static func parse(fields reader: FieldReader, id: BatchRequestID, defaults: GenerationParameters) throws -> BatchRequest {
+        func fail(_ message: String) -> BatchRequestError { BatchRequestError(id: id, message: message) }
         let prompt: Prompt
         switch (try reader.string("prompt"), try reader.integers("prompt_tokens")) {
         case (let text?, nil):
@@ -63,13 +72,13 @@ extension BatchRequest {
 
         var parameters = defaults
         if let value = try reader.integer("max_tokens") { parameters.maxTokens = Int(clamping: value) }
-        if let value = try reader.float("temperature") { parameters.sampling.temperature = value }
-        if let value = try reader.float("top_p") { parameters.sampling.topP = value }
+        if let value = try reader.number("temperature") { parameters.sampling.temperature = Float(value) }
+        if let value = try reader.number("top_p") { parameters.sampling.topP = Float(value) }
         if let value = try reader.integer("top_k") { parameters.sampling.topK = Int(clamping: value) }
-        if let value = try reader.float("min_p") { parameters.sampling.minP = value }
-        if let value = try reader.float("repeat_penalty") { parameters.sampling.repetitionPenalty = value }
-        if let value = try reader.float("frequency_penalty") { parameters.sampling.frequencyPenalty = value }
-        if let value = try reader.float("presence_penalty") { parameters.sampling.presencePenalty = value }
+        if let value = try reader.number("min_p") { parameters.sampling.minP = Float(value) }
+        if let value = try reader.number("repeat_penalty") { parameters.sampling.repetitionPenalty = Float(value) }
+        if let value = try reader.number("frequency_penalty") { parameters.sampling.frequencyPenalty = Float(value) }
+        if let value = try reader.number("presence_penalty") { parameters.sampling.presencePenalty = Float(value) }
         if let value = try reader.integer("seed") {
             guard value >= 0 else { throw fail("seed must be a non-negative integer, not \(value)") }
             parameters.sampling.seed = UInt64(value)
@@ -77,122 +86,5 @@ extension BatchRequest {
         if let value = try reader.strings("stop") { parameters.stopSequences = value }
         if let value = try reader.bool("ignore_eos") { parameters.ignoreEOS = value }
         return BatchRequest(id: id, prompt: prompt, parameters: parameters)
-    }
-}
-
-/// Typed access to a request line's fields, failing with the field's name and expected type.
-private struct FieldReader {
-    let fields: [String: BatchJSONValue]
-    let id: BatchRequestID
-
-    private func mismatch(_ name: String, _ expected: String, _ value: BatchJSONValue) -> BatchRequestError {
-        BatchRequestError(id: id, message: "\(name) must be \(expected), not a \(value.typeName)")
-    }
-
-    /// The field, or nil when it is missing or null.
-    private func value(_ name: String) -> BatchJSONValue? {
-        guard let value = fields[name], value != .null else { return nil }
-        return value
-    }
-
-    func string(_ name: String) throws -> String? {
-        guard let value = value(name) else { return nil }
-        guard case .string(let text) = value else { throw mismatch(name, "a string", value) }
-        return text
-    }
-
-    func integer(_ name: String) throws -> Int64? {
-        guard let value = value(name) else { return nil }
-        guard let number = value.integerValue else { throw mismatch(name, "an integer", value) }
-        return number
-    }
-
-    func float(_ name: String) throws -> Float? {
-        guard let value = value(name) else { return nil }
-        switch value {
-        case .integer(let number): return Float(number)
-        case .number(let number): return Float(number)
-        default: throw mismatch(name, "a number", value)
-        }
-    }
-
-    func bool(_ name: String) throws -> Bool? {
-        guard let value = value(name) else { return nil }
-        guard case .bool(let flag) = value else { throw mismatch(name, "true or false", value) }
-        return flag
-    }
-
-    func integers(_ name: String) throws -> [Int64]? {
-        guard let value = value(name) else { return nil }
-        guard case .array(let items) = value else { throw mismatch(name, "an array of integers", value) }
-        return try items.map { item in
-            guard let number = item.integerValue else { throw mismatch("every item of \(name)", "an integer", item) }
-            return number
-        }
-    }
-
-    /// A string or an array of strings (as in the OpenAI API's `stop`).
-    func strings(_ name: String) throws -> [String]? {
-        guard let value = value(name) else { return nil }
-        switch value {
-        case .string(let text): return [text]
-        case .array(let items):
-            return try items.map { item in
-                guard case .string(let text) = item else { throw mismatch("every item of \(name)", "a string", item) }
-                return text
-            }
-        default: throw mismatch(name, "a string or an array of strings", value)
-        }
-    }
-}
-
-/// Any JSON value, decoded without a schema so that a line's type errors can be named.
-enum BatchJSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case integer(Int64)
-    case number(Double)
-    case string(String)
-    case array([BatchJSONValue])
-    case object([String: BatchJSONValue])
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Int64.self) {
-            self = .integer(number)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let items = try? container.decode([BatchJSONValue].self) {
-            self = .array(items)
-        } else {
-            self = .object(try container.decode([String: BatchJSONValue].self))
-        }
-    }
-
-    /// The value as an integer, when it is one (a number without a fraction counts).
-    var integerValue: Int64? {
-        switch self {
-        case .integer(let number): return number
-        case .number(let number): return Int64(exactly: number)
-        default: return nil
-        }
-    }
-
-    /// The JSON type's name, for messages.
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .integer, .number: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
     }
 }

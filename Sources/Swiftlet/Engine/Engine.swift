@@ -10,7 +10,9 @@ public enum Drafting {
 
 /// The inference engine: owns the model, the KV cache and the scheduling loop, which runs on
 /// its own thread (compute stays off Swift's cooperative pool). Many callers may submit
-/// concurrently; every step runs one batched forward over all scheduled requests.
+/// concurrently; every step runs one batched forward over all scheduled requests: the
+/// `Scheduler` chooses the work, `forward` runs it, the `OutputProcessor` samples, streams
+/// and finishes.
 ///
 /// ```swift
 /// let engine = try Engine(model: ModelLoader.load(path: "Models/shakespeare-target.gguf"))
@@ -28,7 +30,9 @@ public final class Engine: @unchecked Sendable {
 
     private let transformer: Transformer
     let cache: PagedKVCache
+    private let kv: KVCacheManager
     private let scheduler: Scheduler
+    private let output: OutputProcessor
 
     // Shared with callers; guarded by `condition`.
     private let condition = NSCondition()
@@ -44,8 +48,6 @@ public final class Engine: @unchecked Sendable {
     // Engine thread only.
     private let drafter: (any Drafter)?
     private var policy: SpeculationPolicy
-    /// `(vocabularySize)` target distribution scratch for verification.
-    private var verifyScratch: [Float] = []
     private var metrics = EngineMetrics()
     private var batch = TokenBatch()
 
@@ -82,6 +84,7 @@ public final class Engine: @unchecked Sendable {
             cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
                                  megabytes: configuration.kvCacheMegabytes, type: configuration.kvCacheType)
         }
+        kv = KVCacheManager(cache: cache)
         switch drafting {
         case .model(let draftModel):
             drafter = try DraftModelDrafter(
@@ -96,17 +99,19 @@ public final class Engine: @unchecked Sendable {
         policy = SpeculationPolicy(maxDraftTokens: configuration.maxDraftTokens, adaptive: configuration.adaptiveDraftLength)
         if let drafter, configuration.adaptiveDraftLength {
             // Measure both step costs now, not inside the first requests' timings.
-            policy.targetCosts = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
+            policy.targetCosts = CostTable.measure(transformer, kv: kv, sizes: [1, 2, 4, 8, 16, 32, 64, 128, 256])
             _ = drafter.stepSeconds(batchSize: 1)
         } else {
             // Warm up, as llama.cpp does before serving: a step of one token and one of 32
             // bring the weights into cache, run the decode and tile kernels once and wake the
             // threads outside the first request's time.
-            _ = CostTable.measure(transformer, cache: cache, sizes: [1, 32])
+            _ = CostTable.measure(transformer, kv: kv, sizes: [1, 32])
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
-        scheduler = Scheduler(cache: cache, maxBatchTokens: configuration.maxBatchTokens,
-                              maxSequences: configuration.maxSequences)
+        scheduler = Scheduler(kv: kv, maxBatchTokens: configuration.maxBatchTokens,
+                              maxSequences: configuration.maxSequences, usesPriorities: configuration.priorityScheduling)
+        output = OutputProcessor(tokenizer: self.tokenizer, vocabularySize: model.configuration.vocabularySize,
+                                 maxContext: maxContext, scheduler: scheduler, drafter: drafter)
         metrics.startTime = MonotonicClock.now()
         metrics.kvBlocksTotal = cache.blockCount
         metricsSnapshot = metrics
@@ -269,7 +274,7 @@ public final class Engine: @unchecked Sendable {
                 cancelled.formUnion((scheduler.running + scheduler.waiting).map(\.id))
             }
             for id in cancelled {
-                if let request = scheduler.request(withID: id) { finish(request, reason: .cancelled) }
+                if let request = scheduler.request(withID: id) { output.finish(request, reason: .cancelled, metrics: &metrics) }
             }
             if stop { break }
             if scheduler.hasWork { step() }
@@ -282,17 +287,24 @@ public final class Engine: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// One step: schedule, run the forward, process its output.
     private func step() {
         if drafter != nil { prepareDrafts() }
         let work = scheduler.schedule()
-        for request in scheduler.exhausted { finish(request, reason: .length) }
+        for request in scheduler.exhausted { output.finish(request, reason: .length, metrics: &metrics) }
         guard !work.isEmpty else { return }
+        let logits = forward(work)
+        output.process(work, logits: logits, at: MonotonicClock.now(), metrics: &metrics)
+    }
+
+    /// Runs the scheduled tokens of every request as one batch; returns their logits rows.
+    private func forward(_ work: [ScheduledWork]) -> Logits {
         let now = MonotonicClock.now()
         batch.removeAll()
         for item in work {
             let request = item.request
             if request.metrics.firstScheduledTime == nil { request.metrics.firstScheduledTime = now }
-            let sequence = batch.addSequence(blockTable: request.blockTable)
+            let sequence = batch.addSequence(blockTable: kv.blockTable(of: request.id))
             let start = request.computedTokenCount
             for position in start..<(start + item.tokenCount) {
                 batch.append(token: request.token(at: position), position: position, sequence: sequence,
@@ -301,35 +313,14 @@ public final class Engine: @unchecked Sendable {
             }
         }
         let logits = transformer.forward(batch, cache: cache)
-        cache.blocks.markStepComputed()
-        let end = MonotonicClock.now()
-        metrics.forwardSeconds += end - now
+        kv.markStepComputed()
+        metrics.forwardSeconds += MonotonicClock.now() - now
         metrics.steps += 1
         metrics.batchedTokens += batch.tokenCount
         metrics.maxBatchTokens = max(metrics.maxBatchTokens, batch.tokenCount)
         metrics.batchedSequences += work.count
         metrics.maxBatchSequences = max(metrics.maxBatchSequences, work.count)
-
-        var row = 0
-        for item in work {
-            let request = item.request
-            let known = request.tokens.count
-            request.computedTokenCount += item.tokenCount
-            guard request.computedTokenCount >= known else { continue }  // mid-prompt chunk
-            let rows = request.computedTokenCount - known + 1
-            let output: [Int32]
-            if request.draft.tokens.isEmpty {
-                let token = request.tokens.withUnsafeBufferPointer { history in
-                    request.sampler.sample(logits: UnsafeBufferPointer(logits.row(row)), history: history)
-                }
-                output = [token]
-            } else {
-                output = verifyDraft(request, logits: logits, firstRow: row)
-            }
-            row += rows
-            request.metrics.targetSteps += 1
-            emit(output, for: request, at: end)
-        }
+        return logits
     }
 
     /// Chooses this step's draft length and asks the drafter for tokens for every request
@@ -350,77 +341,6 @@ public final class Engine: @unchecked Sendable {
         }
         let proposals = drafter.propose(asks)
         for (request, proposal) in zip(decoding, proposals) { request.draft = proposal }
-    }
-
-    /// Accepts or rejects the request's draft tokens against the target logits rows
-    /// `firstRow...firstRow + k`, rolls both KV caches back past the first rejection, and
-    /// returns the tokens to append.
-    private func verifyDraft(_ request: Request, logits: Logits, firstRow: Int) -> [Int32] {
-        let vocabulary = modelConfiguration.vocabularySize
-        if verifyScratch.count != vocabulary { verifyScratch = [Float](repeating: 0, count: vocabulary) }
-        let draft = request.draft
-        let known = request.tokens.count
-        var history = request.tokens
-        // The generator advances in `sampler`; `scorer` (a copy sharing its scratch) computes p.
-        var sampler = request.sampler
-        let scorer = request.sampler
-        let (output, accepted) = verifyScratch.withUnsafeMutableBufferPointer { scratch in
-            SpeculativeVerifier.verify(proposal: draft, vocabularySize: vocabulary, sampler: &sampler, scratch: scratch) { i, into in
-                history.removeLast(history.count - known)
-                history.append(contentsOf: draft.tokens[0..<i])
-                history.withUnsafeBufferPointer { h in
-                    scorer.distribution(logits: UnsafeBufferPointer(logits.row(firstRow + i)), history: h, into: into)
-                }
-            }
-        }
-        request.sampler = sampler
-        request.metrics.draftTokensProposed += draft.tokens.count
-        request.metrics.draftTokensAccepted += accepted
-        request.acceptanceEstimate = 0.8 * request.acceptanceEstimate + 0.2 * Double(accepted) / Double(draft.tokens.count)
-        request.draft = DraftProposal()
-        // Keys and values of rejected positions stay in the blocks but are overwritten later.
-        request.computedTokenCount = known + accepted
-        scheduler.trimBlocks(request, toTokens: known + accepted + 1)
-        drafter?.rollback(id: request.id, to: known + accepted)
-        return output
-    }
-
-    /// Appends sampled tokens one by one, streams them and finishes the request when it
-    /// should stop (tokens after a stop are dropped).
-    private func emit(_ output: [Int32], for request: Request, at time: Double) {
-        for token in output {
-            request.tokens.append(token)
-            metrics.generatedTokens += 1
-            request.metrics.generatedTokenCount += 1
-            if request.metrics.firstTokenTime == nil {
-                request.metrics.firstTokenTime = time
-            } else {
-                request.metrics.interTokenLatencies.append(time - request.lastTokenTime)
-            }
-            request.lastTokenTime = time
-            let endOfGeneration = !request.parameters.ignoreEOS && (tokenizer?.isEndOfGeneration(token) ?? false)
-            let piece = endOfGeneration ? (text: "", stopped: false) : request.text.append(token)
-            request.emit(.token(id: token, text: piece.text))
-            if endOfGeneration || piece.stopped {
-                finish(request, reason: .stop)
-                return
-            }
-            if request.generatedCount >= request.parameters.maxTokens || request.tokens.count >= maxContext {
-                finish(request, reason: .length)
-                return
-            }
-        }
-    }
-
-    private func finish(_ request: Request, reason: FinishReason) {
-        scheduler.remove(request)
-        drafter?.finish(id: request.id)
-        request.finishReason = reason
-        request.metrics.finishTime = MonotonicClock.now()
-        let tail = request.text.finish(stopped: reason == .stop)
-        if !tail.isEmpty { request.emit(.text(tail)) }
-        if reason == .cancelled { metrics.requestsCancelled += 1 } else { metrics.requestsFinished += 1 }
-        request.emit(.finished(request.result()))
     }
 
     private func publishMetrics() {

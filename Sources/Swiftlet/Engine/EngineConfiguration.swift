@@ -26,6 +26,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     public var adaptiveDraftLength: Bool
     /// CPU path of the kernels; nil = the default (the best the CPU has, or `SWIFTLET_CPU`).
     public var kernelPath: KernelPath?
+    /// Schedule by `RequestPriority` (interactive work first, batch work preempted first);
+    /// off, every request is served first come, first served.
+    public var priorityScheduling = true
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,

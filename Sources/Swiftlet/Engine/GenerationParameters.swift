@@ -5,6 +5,18 @@ public enum Prompt: Sendable, Equatable {
     case tokens([Int32])
 }
 
+/// How urgently a request wants its tokens. Each step fills its token budget with
+/// interactive work first and gives batch work what is left; under KV-cache pressure batch
+/// requests are preempted first (see `EngineConfiguration.priorityScheduling`).
+public enum RequestPriority: Int, Sendable, Comparable, CaseIterable {
+    /// Offline work (`swiftlet batch`, `/v1/batches`): throughput, not latency.
+    case batch = 0
+    /// A caller waiting for the answer.
+    case interactive = 1
+
+    public static func < (a: RequestPriority, b: RequestPriority) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// Per-request generation settings.
 public struct GenerationParameters: Sendable, Equatable {
     /// Most tokens to generate.
@@ -14,9 +26,12 @@ public struct GenerationParameters: Sendable, Equatable {
     public var stopSequences: [String]
     /// Keep going past end-of-generation tokens (for benchmarks).
     public var ignoreEOS: Bool
+    /// Interactive (the default) or batch.
+    public var priority: RequestPriority
 
     public init(maxTokens: Int = 128, sampling: SamplingParameters = SamplingParameters(),
-                stopSequences: [String] = [], ignoreEOS: Bool = false) {
+                stopSequences: [String] = [], ignoreEOS: Bool = false, priority: RequestPriority = .interactive) {
+        self.priority = priority
         self.maxTokens = maxTokens
         self.sampling = sampling
         self.stopSequences = stopSequences

@@ -40,7 +40,8 @@ public final class PerplexityEvaluator {
         let blockSize = 16
         let cache = PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
         self.cache = cache
-        blockTable = (0..<cache.blockCount).map { _ in cache.blocks.allocate()! }
+        // Sized for one window: the whole pool is this one sequence's.
+        blockTable = KVCacheManager(cache: cache).allocateSlots(for: 0, tokens: cache.tokenCapacity)!
         rowLosses = Array(repeating: 0, count: context)
     }
 

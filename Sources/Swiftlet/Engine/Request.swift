@@ -6,8 +6,6 @@ final class Request {
     var tokens: [Int32]
     /// Leading tokens whose keys and values are in the KV cache.
     var computedTokenCount = 0
-    /// KV blocks holding positions `i * blockSize ..< (i + 1) * blockSize`.
-    var blockTable: [Int32] = []
     let parameters: GenerationParameters
     var sampler: Sampler
     var metrics = RequestMetrics()

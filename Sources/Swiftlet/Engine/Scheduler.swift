@@ -8,10 +8,17 @@ struct ScheduledWork {
 /// the running requests first (one decode token each, or the rest of a prompt chunk), then
 /// with chunks of waiting prompts in arrival order. When the KV cache has no block left it
 /// preempts the newest running request (frees its blocks; it is recomputed later).
+///
+/// With priorities on, that fill runs once per `RequestPriority`, highest first: interactive
+/// running and waiting requests take the budget before any batch request gets a token. The
+/// request preempted under KV pressure is the newest of the lowest priority, and an
+/// interactive request that finds no block or no sequence slot preempts batch requests to
+/// get in. Off, every request counts as the same priority (first come, first served).
 final class Scheduler {
-    let cache: PagedKVCache
+    let kv: KVCacheManager
     let maxBatchTokens: Int
     let maxSequences: Int
+    let usesPriorities: Bool
     /// Arrival order; preempted requests go back to the front.
     private(set) var waiting: [Request] = []
     /// Admission order (the last is the newest, preempted first).
@@ -24,10 +31,19 @@ final class Scheduler {
     /// Requests that cannot grow in a cache they would fill alone; the engine finishes them.
     private(set) var exhausted: [Request] = []
 
-    init(cache: PagedKVCache, maxBatchTokens: Int, maxSequences: Int) {
-        self.cache = cache
+    /// What one `schedule()` call has built so far.
+    private struct Step {
+        var work: [ScheduledWork] = []
+        var budget: Int
+        /// A running request was preempted for blocks: no more admissions this step.
+        var preempted = false
+    }
+
+    init(kv: KVCacheManager, maxBatchTokens: Int, maxSequences: Int, usesPriorities: Bool = true) {
+        self.kv = kv
         self.maxBatchTokens = maxBatchTokens
         self.maxSequences = maxSequences
+        self.usesPriorities = usesPriorities
     }
 
     var hasWork: Bool { !waiting.isEmpty || !running.isEmpty }
@@ -36,26 +52,41 @@ final class Scheduler {
         waiting.append(request)
     }
 
+    /// The priority the scheduler sees (all the same without priorities).
+    private func level(_ request: Request) -> RequestPriority {
+        usesPriorities ? request.parameters.priority : .interactive
+    }
+
     /// The work of the next step, in batch order.
     func schedule() -> [ScheduledWork] {
-        var work: [ScheduledWork] = []
-        var budget = maxBatchTokens
         exhausted.removeAll()
-        var preempted = false
+        var step = Step(budget: maxBatchTokens)
+        let levels: [RequestPriority] = usesPriorities ? RequestPriority.allCases.sorted(by: >) : [.interactive]
+        for priority in levels {
+            scheduleRunning(at: priority, &step)
+            admitWaiting(at: priority, &step)
+        }
+        return step.work
+    }
 
-        var index = 0
-        while index < running.count && budget > 0 {
-            let request = running[index]
-            let count = min(request.uncomputedCount, budget)
-            if count == 0 { index += 1; continue }
+    /// Gives running requests of `priority` their tokens, in admission order.
+    private func scheduleRunning(at priority: RequestPriority, _ step: inout Step) {
+        for request in running where level(request) == priority {
+            guard step.budget > 0 else { return }
+            // Preempted by an earlier request of this loop.
+            guard running.contains(where: { $0 === request }) else { continue }
+            let count = min(request.uncomputedCount, step.budget)
+            if count == 0 { continue }
             // Draft tokens that do not fit the budget are dropped.
             let draftFits = max(0, count - (request.tokens.count - request.computedTokenCount))
             if draftFits < request.draft.tokens.count {
                 request.draft.truncate(to: draftFits)
             }
             var scheduled = true
-            while !reserveBlocks(request, tokens: request.computedTokenCount + count) {
-                let victim = running.last!
+            while kv.allocateSlots(for: request.id, tokens: request.computedTokenCount + count) == nil {
+                // Victims are never scheduled yet this step: they have the lowest priority
+                // and are the newest, and requests are visited highest priority, oldest first.
+                let victim = self.victim()!
                 if victim === request && running.count == 1 {
                     // Alone and still out of room: the cache is its limit.
                     running.removeLast()
@@ -64,76 +95,82 @@ final class Scheduler {
                     break
                 }
                 preempt(victim)
-                preempted = true
+                step.preempted = true
                 if victim === request { scheduled = false; break }
             }
             guard scheduled else { continue }
-            work.append(ScheduledWork(request: request, tokenCount: count))
-            registerFullBlocks(request, through: request.computedTokenCount + count)
-            budget -= count
-            index += 1
+            accept(request, count: count, &step)
         }
+    }
 
+    /// Admits waiting requests of `priority` in arrival order while budget, sequence slots
+    /// and blocks last. An interactive request preempts batch requests for its slot and blocks.
+    private func admitWaiting(at priority: RequestPriority, _ step: inout Step) {
         var candidate = 0
-        while !preempted && budget > 0 && running.count < maxSequences && candidate < waiting.count {
+        while !step.preempted && step.budget > 0 && candidate < waiting.count {
             let request = waiting[candidate]
-            if !takeCachedPrefix(request) {
+            guard level(request) == priority else { candidate += 1; continue }
+            if running.count >= maxSequences {
+                guard let victim = lowerPriorityVictim(than: priority) else { return }
+                preempt(victim)
+                candidate += 1  // the victim went to the front
+                continue
+            }
+            guard let cached = kv.takeComputedPrefix(for: request.id, tokens: request.tokens) else {
                 candidate += 1  // its prefix is being computed this step: share it next step
                 continue
             }
-            let count = min(request.uncomputedCount, budget)
-            guard reserveBlocks(request, tokens: request.computedTokenCount + count) else {
+            if !request.prefixLookedUp {
+                request.prefixLookedUp = true
+                prefixQueryTokens += request.tokens.count
+                prefixHitTokens += cached
+                request.metrics.cachedPromptTokenCount = cached
+            }
+            request.computedTokenCount = cached
+            let count = min(request.uncomputedCount, step.budget)
+            var admitted = true
+            while kv.allocateSlots(for: request.id, tokens: request.computedTokenCount + count) == nil {
+                guard let victim = lowerPriorityVictim(than: priority) else { admitted = false; break }
+                preempt(victim)
+                candidate += 1
+            }
+            guard admitted else {
                 // Waiting requests hold no blocks: give back what was reserved and wait.
-                releaseBlocks(request)
+                kv.free(request.id)
                 request.computedTokenCount = 0
-                break
+                return
             }
             waiting.remove(at: candidate)
             running.append(request)
-            work.append(ScheduledWork(request: request, tokenCount: count))
-            registerFullBlocks(request, through: request.computedTokenCount + count)
-            budget -= count
+            accept(request, count: count, &step)
         }
-        return work
     }
 
-    /// Starts a waiting request on the cached blocks of its longest cached prefix (always
-    /// leaving its last token to compute, for its logits). False when part of that prefix is
-    /// being computed by another request in this step.
-    private func takeCachedPrefix(_ request: Request) -> Bool {
-        let blockSize = cache.blockSize
-        let maxBlocks = (request.tokens.count - 1) / blockSize
-        let (blocks, pending) = cache.blocks.lookup(request.tokens, blockSize: blockSize, maxBlocks: maxBlocks)
-        if pending { return false }
-        if !request.prefixLookedUp {
-            request.prefixLookedUp = true
-            prefixQueryTokens += request.tokens.count
-            prefixHitTokens += blocks.count * blockSize
-            request.metrics.cachedPromptTokenCount = blocks.count * blockSize
-        }
-        for block in blocks { cache.blocks.retain(block) }
-        request.blockTable = blocks
-        request.computedTokenCount = blocks.count * blockSize
-        return true
+    /// Adds the request's `count` tokens to the step.
+    private func accept(_ request: Request, count: Int, _ step: inout Step) {
+        step.work.append(ScheduledWork(request: request, tokenCount: count))
+        kv.registerFullBlocks(for: request.id, tokens: request.tokens, computed: request.computedTokenCount,
+                              through: request.computedTokenCount + count)
+        step.budget -= count
     }
 
-    /// Registers the request's blocks that are full once its tokens up to `end` are computed.
-    private func registerFullBlocks(_ request: Request, through end: Int) {
-        let blockSize = cache.blockSize
-        let first = request.computedTokenCount / blockSize
-        let last = min(end, request.tokens.count) / blockSize
-        guard first < last else { return }
-        for i in first..<last {
-            cache.blocks.register(request.blockTable[i], parent: i > 0 ? request.blockTable[i - 1] : -1,
-                                  tokens: request.tokens[(i * blockSize)..<((i + 1) * blockSize)], computed: false)
-        }
+    /// The request to preempt when the cache is full: the newest of the lowest priority.
+    private func victim() -> Request? {
+        guard let lowest = running.map(level).min() else { return nil }
+        return running.last { level($0) == lowest }
+    }
+
+    /// The newest running request below `priority`, if any.
+    private func lowerPriorityVictim(than priority: RequestPriority) -> Request? {
+        guard let victim = victim(), level(victim) < priority else { return nil }
+        return victim
     }
 
     /// Removes a finished or cancelled request and frees its blocks.
     func remove(_ request: Request) {
         if let i = running.firstIndex(where: { $0 === request }) { running.remove(at: i) }
         if let i = waiting.firstIndex(where: { $0 === request }) { waiting.remove(at: i) }
-        releaseBlocks(request)
+        kv.free(request.id)
     }
 
     /// The request with `id`, waiting or running.
@@ -141,34 +178,16 @@ final class Scheduler {
         running.first { $0.id == id } ?? waiting.first { $0.id == id }
     }
 
-    /// Grows the request's block table to hold `tokens` tokens; false when the pool is out.
-    private func reserveBlocks(_ request: Request, tokens: Int) -> Bool {
-        let needed = cache.blocksNeeded(forTokens: tokens)
-        while request.blockTable.count < needed {
-            guard let block = cache.blocks.allocate() else { return false }
-            request.blockTable.append(block)
-        }
-        return true
-    }
-
     /// Releases the request's blocks beyond those holding its first `tokens` positions
     /// (speculative rollback).
     func trimBlocks(_ request: Request, toTokens tokens: Int) {
-        let keep = cache.blocksNeeded(forTokens: tokens)
-        guard request.blockTable.count > keep else { return }
-        cache.blocks.release(request.blockTable[keep...])
-        request.blockTable.removeLast(request.blockTable.count - keep)
-    }
-
-    private func releaseBlocks(_ request: Request) {
-        cache.blocks.release(request.blockTable)
-        request.blockTable.removeAll()
+        kv.trim(request.id, toTokens: tokens)
     }
 
     private func preempt(_ request: Request) {
         running.removeAll { $0 === request }
         request.draft = DraftProposal()
-        releaseBlocks(request)
+        kv.free(request.id)
         request.computedTokenCount = 0
         request.metrics.preemptionCount += 1
         preemptionCount += 1

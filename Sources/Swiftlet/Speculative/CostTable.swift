@@ -14,27 +14,24 @@ struct CostTable {
         self.seconds = seconds
     }
 
-    /// Times `transformer` on steps of each size (one sequence of that many tokens, best of 3).
-    static func measure(_ transformer: Transformer, cache: PagedKVCache, sizes: [Int]) -> CostTable {
+    /// Times `transformer` on steps of each size (one sequence of that many tokens, best of 3),
+    /// on blocks it borrows from `kv` and gives back.
+    static func measure(_ transformer: Transformer, kv: KVCacheManager, sizes: [Int]) -> CostTable {
         var table = CostTable()
         let usable = sizes.filter { $0 <= transformer.maxBatchTokens && $0 < transformer.maxContext }
         guard let largest = usable.last else { return table }
-        var blocks: [Int32] = []
-        for _ in 0..<cache.blocksNeeded(forTokens: largest) {
-            guard let block = cache.blocks.allocate() else { break }
-            blocks.append(block)
-        }
-        defer { cache.blocks.release(blocks) }
-        guard blocks.count * cache.blockSize >= largest else { return table }
+        let sequence = Self.sequenceID
+        defer { kv.free(sequence) }
+        guard let blocks = kv.allocateSlots(for: sequence, tokens: largest) else { return table }
         var batch = TokenBatch()
         for size in usable {
             var best = Double.infinity
             for _ in 0..<3 {
                 batch.removeAll()
-                let sequence = batch.addSequence(blockTable: blocks)
-                for p in 0..<size { batch.append(token: 1, position: p, sequence: sequence, wantsLogits: true) }
+                let s = batch.addSequence(blockTable: blocks)
+                for p in 0..<size { batch.append(token: 1, position: p, sequence: s, wantsLogits: true) }
                 let start = MonotonicClock.now()
-                _ = transformer.forward(batch, cache: cache)
+                _ = transformer.forward(batch, cache: kv.cache)
                 best = min(best, MonotonicClock.now() - start)
             }
             table.sizes.append(size)
@@ -42,6 +39,9 @@ struct CostTable {
         }
         return table
     }
+
+    /// The KV sequence id measurements run under (request ids are positive).
+    static let sequenceID = -1
 
     func seconds(tokens: Int) -> Double {
         guard !sizes.isEmpty else { return 0 }

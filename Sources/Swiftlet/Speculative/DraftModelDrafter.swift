@@ -3,6 +3,8 @@
 public final class DraftModelDrafter: Drafter {
     public let transformer: Transformer
     public let cache: PagedKVCache
+    /// The draft cache's block tables, by request id.
+    let kv: KVCacheManager
     private var states: [Int: State] = [:]
     private var samplers: [Int: Sampler] = [:]
     private var batch = TokenBatch()
@@ -13,8 +15,6 @@ public final class DraftModelDrafter: Drafter {
 
     /// A request's draft KV state.
     final class State {
-        /// Draft KV blocks, positions `i * blockSize ..< (i + 1) * blockSize`.
-        var blockTable: [Int32] = []
         /// The tokens whose keys and values the draft cache holds, positions `0..<count`.
         var fed: [Int32] = []
         var computed: Int { fed.count }
@@ -50,6 +50,7 @@ public final class DraftModelDrafter: Drafter {
         transformer = Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool,
                                   kernels: kernels)
         cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: max(1, kvTokens / 16 + 1))
+        kv = KVCacheManager(cache: cache)
     }
 
     public func propose(_ requests: [DraftRequest]) -> [DraftProposal] {
@@ -65,7 +66,7 @@ public final class DraftModelDrafter: Drafter {
             }
             state.align(with: request.tokens)
             let needed = request.tokens.count + request.count
-            guard needed <= transformer.maxContext, reserve(state, tokens: needed) else { continue }
+            guard needed <= transformer.maxContext, kv.allocateSlots(for: request.id, tokens: needed) != nil else { continue }
             if request.sampling.isGreedy == false { proposals[i].distributions = [] }
             active.append(i)
         }
@@ -82,7 +83,7 @@ public final class DraftModelDrafter: Drafter {
                 let remaining = tokens.count - state.computed
                 guard budget > 0 else { next.append(i); continue }
                 let take = min(remaining, budget)
-                let sequence = batch.addSequence(blockTable: state.blockTable)
+                let sequence = batch.addSequence(blockTable: kv.blockTable(of: requests[i].id))
                 for p in state.computed..<(state.computed + take) {
                     batch.append(token: tokens[p], position: p, sequence: sequence, wantsLogits: p == tokens.count - 1)
                 }
@@ -105,7 +106,7 @@ public final class DraftModelDrafter: Drafter {
             batch.removeAll()
             for i in drafting {
                 let state = states[requests[i].id]!
-                let sequence = batch.addSequence(blockTable: state.blockTable)
+                let sequence = batch.addSequence(blockTable: kv.blockTable(of: requests[i].id))
                 batch.append(token: proposals[i].tokens.last!, position: state.computed, sequence: sequence, wantsLogits: true)
                 state.fed.append(proposals[i].tokens.last!)
             }
@@ -121,21 +122,18 @@ public final class DraftModelDrafter: Drafter {
     public func rollback(id: Int, to length: Int) {
         guard let state = states[id] else { return }
         state.fed.removeLast(max(0, state.fed.count - length))
-        let keep = cache.blocksNeeded(forTokens: state.computed)
-        if state.blockTable.count > keep {
-            cache.blocks.release(state.blockTable[keep...])
-            state.blockTable.removeLast(state.blockTable.count - keep)
-        }
+        kv.trim(id, toTokens: state.computed)
     }
 
     public func finish(id: Int) {
-        if let state = states.removeValue(forKey: id) { cache.blocks.release(state.blockTable) }
+        states[id] = nil
+        kv.free(id)
         samplers[id] = nil
     }
 
     /// Measured seconds of one draft forward of `batchSize` tokens.
     public func stepSeconds(batchSize: Int) -> Double {
-        if costs.isEmpty { costs = CostTable.measure(transformer, cache: cache, sizes: [1, 2, 4, 8, 16, 32, 64]) }
+        if costs.isEmpty { costs = CostTable.measure(transformer, kv: kv, sizes: [1, 2, 4, 8, 16, 32, 64]) }
         return costs.seconds(tokens: batchSize)
     }
     private var costs = CostTable()
@@ -165,14 +163,5 @@ public final class DraftModelDrafter: Drafter {
             proposal.tokens.append(token)
         }
         samplers[request.id] = sampler
-    }
-
-    private func reserve(_ state: State, tokens: Int) -> Bool {
-        let needed = cache.blocksNeeded(forTokens: tokens)
-        while state.blockTable.count < needed {
-            guard let block = cache.blocks.allocate() else { return false }
-            state.blockTable.append(block)
-        }
-        return true
     }
 }

@@ -10,6 +10,11 @@ public struct ChatCompletionRequest: Sendable, Equatable {
     public struct Message: Sendable, Equatable {
         public var role: String
         public var content: String
+
+        public init(role: String, content: String) {
+            self.role = role
+            self.content = content
+        }
     }
 
     public var messages: [Message]

@@ -43,18 +43,18 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    /// Parses a request body.
+    /// Parses a request body (`what` names it in the error).
     /// - Throws: `APIError` (400) when the bytes are not JSON.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    public static func parse(_ data: Data, what: String = "the request body") throws -> JSONValue {
         do {
             return try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw APIError.badRequest("the request body is not valid JSON")
+            throw APIError.badRequest("\(what) is not valid JSON")
         }
     }
 
     /// The value as an integer, when it is one (a number without a fraction counts).
-    var integerValue: Int64? {
+    public var integerValue: Int64? {
         switch self {
         case .integer(let number): return number
         case .number(let number): return Int64(exactly: number)
@@ -63,7 +63,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// The JSON type's name, for messages.
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"
@@ -75,14 +75,14 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 }
 
-/// Typed access to the fields of a JSON object; a present field of the wrong type fails with
-/// a 400 naming the field. Missing and `null` fields read as nil.
-struct FieldReader {
-    let fields: [String: JSONValue]
+/// Typed access to the fields of a JSON object (request bodies, batch lines); a present field
+/// of the wrong type fails with a 400 naming the field. Missing and `null` fields read as nil.
+public struct FieldReader {
+    public let fields: [String: JSONValue]
     /// Prefix for nested fields in messages ("stream_options.").
-    var path = ""
+    public var path = ""
 
-    init(_ value: JSONValue, path: String = "") throws {
+    public init(_ value: JSONValue, path: String = "") throws {
         guard case .object(let fields) = value else {
             throw APIError.badRequest("\(path.isEmpty ? "the request body" : String(path.dropLast())) must be a JSON object, not \(value.typeName)")
         }
@@ -90,29 +90,29 @@ struct FieldReader {
         self.path = path
     }
 
-    func mismatch(_ name: String, _ expected: String, _ value: JSONValue) -> APIError {
+    public func mismatch(_ name: String, _ expected: String, _ value: JSONValue) -> APIError {
         APIError.badRequest("\(path)\(name) must be \(expected), not \(value.typeName)", parameter: path + name)
     }
 
     /// The field, or nil when it is missing or null.
-    func value(_ name: String) -> JSONValue? {
+    public func value(_ name: String) -> JSONValue? {
         guard let value = fields[name], value != .null else { return nil }
         return value
     }
 
-    func string(_ name: String) throws -> String? {
+    public func string(_ name: String) throws -> String? {
         guard let value = value(name) else { return nil }
         guard case .string(let text) = value else { throw mismatch(name, "a string", value) }
         return text
     }
 
-    func integer(_ name: String) throws -> Int64? {
+    public func integer(_ name: String) throws -> Int64? {
         guard let value = value(name) else { return nil }
         guard let number = value.integerValue else { throw mismatch(name, "an integer", value) }
         return number
     }
 
-    func number(_ name: String) throws -> Double? {
+    public func number(_ name: String) throws -> Double? {
         guard let value = value(name) else { return nil }
         switch value {
         case .integer(let number): return Double(number)
@@ -121,20 +121,30 @@ struct FieldReader {
         }
     }
 
-    func bool(_ name: String) throws -> Bool? {
+    public func bool(_ name: String) throws -> Bool? {
         guard let value = value(name) else { return nil }
         guard case .bool(let flag) = value else { throw mismatch(name, "a boolean", value) }
         return flag
     }
 
-    func object(_ name: String) throws -> FieldReader? {
+    public func object(_ name: String) throws -> FieldReader? {
         guard let value = value(name) else { return nil }
         guard case .object = value else { throw mismatch(name, "an object", value) }
         return try FieldReader(value, path: path + name + ".")
     }
 
+    /// An array of integers (token ids).
+    public func integers(_ name: String) throws -> [Int64]? {
+        guard let value = value(name) else { return nil }
+        guard case .array(let items) = value else { throw mismatch(name, "an array of integers", value) }
+        return try items.map { item in
+            guard let number = item.integerValue else { throw mismatch("every item of \(name)", "an integer", item) }
+            return number
+        }
+    }
+
     /// A string or an array of strings (OpenAI's `stop`).
-    func strings(_ name: String) throws -> [String]? {
+    public func strings(_ name: String) throws -> [String]? {
         guard let value = value(name) else { return nil }
         switch value {
         case .string(let text): return [text]

@@ -1,15 +1,20 @@
 import Foundation
-import Swiftlet
 
 /// One finished choice, for a whole (non-streamed) response.
-struct FinishedChoice {
-    var index: Int
-    var text: String
-    var finishReason: String
+public struct FinishedChoice: Sendable {
+    public var index: Int
+    public var text: String
+    public var finishReason: String
+
+    public init(index: Int, text: String, finishReason: String) {
+        self.index = index
+        self.text = text
+        self.finishReason = finishReason
+    }
 }
 
 /// How an endpoint shapes its answers: the whole response, and the chunks of a stream.
-protocol ResponseFormat: Sendable {
+public protocol ResponseFormat: Sendable {
     /// The id prefix (`cmpl-`, `chatcmpl-`).
     var idPrefix: String { get }
     func response(id: String, created: Int, model: String, choices: [FinishedChoice], usage: Usage) -> any Encodable
@@ -22,59 +27,63 @@ protocol ResponseFormat: Sendable {
 }
 
 /// `/v1/completions`.
-struct CompletionFormat: ResponseFormat {
-    var idPrefix: String { "cmpl-" }
+public struct CompletionFormat: ResponseFormat {
+    public init() {}
 
-    func response(id: String, created: Int, model: String, choices: [FinishedChoice], usage: Usage) -> any Encodable {
+    public var idPrefix: String { "cmpl-" }
+
+    public func response(id: String, created: Int, model: String, choices: [FinishedChoice], usage: Usage) -> any Encodable {
         CompletionResponse(id: id, created: created, model: model,
                            choices: choices.map { .init(index: $0.index, text: $0.text, finishReason: $0.finishReason) }, usage: usage)
     }
 
-    func chunk(id: String, created: Int, model: String, index: Int, text: String, first: Bool, includeUsage: Bool) -> any Encodable {
+    public func chunk(id: String, created: Int, model: String, index: Int, text: String, first: Bool, includeUsage: Bool) -> any Encodable {
         CompletionResponse(id: id, created: created, model: model, choices: [.init(index: index, text: text, finishReason: nil)],
                            usage: nil, encodesNullUsage: includeUsage)
     }
 
-    func finalChunk(id: String, created: Int, model: String, index: Int, finishReason: String, includeUsage: Bool) -> any Encodable {
+    public func finalChunk(id: String, created: Int, model: String, index: Int, finishReason: String, includeUsage: Bool) -> any Encodable {
         CompletionResponse(id: id, created: created, model: model, choices: [.init(index: index, text: "", finishReason: finishReason)],
                            usage: nil, encodesNullUsage: includeUsage)
     }
 
-    func usageChunk(id: String, created: Int, model: String, usage: Usage) -> any Encodable {
+    public func usageChunk(id: String, created: Int, model: String, usage: Usage) -> any Encodable {
         CompletionResponse(id: id, created: created, model: model, choices: [], usage: usage)
     }
 }
 
 /// `/v1/chat/completions`.
-struct ChatFormat: ResponseFormat {
-    var idPrefix: String { "chatcmpl-" }
+public struct ChatFormat: ResponseFormat {
+    public init() {}
 
-    func response(id: String, created: Int, model: String, choices: [FinishedChoice], usage: Usage) -> any Encodable {
+    public var idPrefix: String { "chatcmpl-" }
+
+    public func response(id: String, created: Int, model: String, choices: [FinishedChoice], usage: Usage) -> any Encodable {
         ChatCompletionResponse(id: id, created: created, model: model,
                                choices: choices.map { .init(index: $0.index, role: "assistant", content: $0.text, finishReason: $0.finishReason) },
                                usage: usage, isChunk: false)
     }
 
-    func chunk(id: String, created: Int, model: String, index: Int, text: String, first: Bool, includeUsage: Bool) -> any Encodable {
+    public func chunk(id: String, created: Int, model: String, index: Int, text: String, first: Bool, includeUsage: Bool) -> any Encodable {
         ChatCompletionResponse(id: id, created: created, model: model,
                                choices: [.init(index: index, role: first ? "assistant" : nil, content: text, finishReason: nil, isChunk: true)],
                                usage: nil, isChunk: true, encodesNullUsage: includeUsage)
     }
 
-    func finalChunk(id: String, created: Int, model: String, index: Int, finishReason: String, includeUsage: Bool) -> any Encodable {
+    public func finalChunk(id: String, created: Int, model: String, index: Int, finishReason: String, includeUsage: Bool) -> any Encodable {
         ChatCompletionResponse(id: id, created: created, model: model,
                                choices: [.init(index: index, role: nil, content: nil, finishReason: finishReason, isChunk: true)],
                                usage: nil, isChunk: true, encodesNullUsage: includeUsage)
     }
 
-    func usageChunk(id: String, created: Int, model: String, usage: Usage) -> any Encodable {
+    public func usageChunk(id: String, created: Int, model: String, usage: Usage) -> any Encodable {
         ChatCompletionResponse(id: id, created: created, model: model, choices: [], usage: usage, isChunk: true)
     }
 }
 
 extension FinishReason {
     /// The OpenAI spelling; a request cut by shutdown reads `abort` (vLLM's word).
-    var apiName: String {
+    public var apiName: String {
         switch self {
         case .stop: return "stop"
         case .length: return "length"
@@ -84,7 +93,7 @@ extension FinishReason {
 }
 
 /// JSON for responses: compact, `/` unescaped.
-func encodeJSON(_ value: any Encodable) -> Data {
+public func encodeJSON(_ value: any Encodable) -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.withoutEscapingSlashes]
     return (try? encoder.encode(value)) ?? Data("{}".utf8)

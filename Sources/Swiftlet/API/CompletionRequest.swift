@@ -1,5 +1,3 @@
-import Swiftlet
-
 /// A `POST /v1/completions` body (OpenAI's legacy completions API).
 ///
 /// `prompt` is a string, an array of strings (one set of choices each), an array of token

@@ -1,5 +1,3 @@
-import Swiftlet
-
 /// The fields `/v1/completions` and `/v1/chat/completions` share: sampling, length, stop,
 /// `n` and streaming, read from a request body and range-checked.
 ///
@@ -98,7 +96,7 @@ public struct SamplingFields: Sendable, Equatable {
 
     /// The parameters for one choice: `maxTokens` resolved against the context, and the seed
     /// advanced by the choice's index so that `n` seeded choices differ but repeat.
-    func parameters(forChoice index: Int, promptTokens: Int, maxContext: Int) throws -> GenerationParameters {
+    public func parameters(forChoice index: Int, promptTokens: Int, maxContext: Int) throws -> GenerationParameters {
         guard promptTokens < maxContext else {
             throw APIError.badRequest(
                 "This model's maximum context length is \(maxContext) tokens. However, your prompt has \(promptTokens) tokens (at least one token must be left to generate).",
