@@ -26,6 +26,8 @@ typedef void (*swk_matmul_fn)(SWK_MATMUL_PARAMS);
 
 /// Bytes of one row of k activations in the shared 8-bit block format (matmul_q8.c).
 int64_t swk_q8_activation_row_bytes(int64_t k);
+/// swk_dequantize_row for Q4_1, Q5_0, Q5_1 and IQ4_NL (matmul_block32.c).
+void swk_dequantize_block32_row(int type, const void *src, float *dst, int64_t k);
 
 // One list, expanded once per path: X(path)
 #define SWK_DECLARE_VARIANTS(path)                                                                          \
@@ -34,6 +36,10 @@ int64_t swk_q8_activation_row_bytes(int64_t k);
     void swk_matmul_bf16_##path(SWK_MATMUL_PARAMS);                                                         \
     void swk_matmul_q8_0_##path(SWK_MATMUL_PARAMS);                                                         \
     void swk_matmul_q4_0_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q4_1_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q5_0_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q5_1_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_iq4_nl_##path(SWK_MATMUL_PARAMS);                                                       \
     void swk_quantize_q8_##path(const float *x, void *out, int64_t m, int64_t k);                          \
     void swk_attn_scores_##path(const float *q, const void *keys, int kv_f16, int64_t block_size,           \
                                 int64_t rows, int64_t hd, float scale, float *out);                         \

@@ -12,6 +12,7 @@ struct SwiftletCommand: AsyncParsableCommand {
             PerplexityCommand.self,
             BenchCommand.self,
             InspectCommand.self,
+            QuantizeCommand.self,
             KernelBenchCommand.self,
             TokenizeCommand.self,
             ServeCommand.self,

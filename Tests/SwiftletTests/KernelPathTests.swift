@@ -7,7 +7,7 @@ import Testing
 /// within 1e-4.
 @Suite("Kernel paths")
 struct KernelPathTests {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0]
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl]
 
     /// Logits of `prompt` (each position), alone or as sequence 0 of a step that also holds
     /// 63 other sequences' prompts.

@@ -60,7 +60,7 @@ struct KernelTests {
         return (0..<count).map { _ in rng.nextFloat() * 2 - 1 }
     }
 
-    static let allTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0]
+    static let allTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl]
 
     /// Against a float64 loop over the dequantized weights: exact formats within float
     /// rounding; block formats within the error of quantizing the activations to 8 bits.

@@ -54,7 +54,11 @@ enum {
     SWK_TYPE_F32 = 0,
     SWK_TYPE_F16 = 1,
     SWK_TYPE_Q4_0 = 2,
+    SWK_TYPE_Q4_1 = 3,
+    SWK_TYPE_Q5_0 = 6,
+    SWK_TYPE_Q5_1 = 7,
     SWK_TYPE_Q8_0 = 8,
+    SWK_TYPE_IQ4_NL = 20,
     SWK_TYPE_BF16 = 30,
 };
 
