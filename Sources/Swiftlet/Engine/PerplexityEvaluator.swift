@@ -27,8 +27,10 @@ public final class PerplexityEvaluator {
     /// - Parameters:
     ///   - context: tokens per window, BOS included; 2 through the model's context length.
     ///   - threadCount: compute threads, the caller included.
+    ///   - maxMemoryBytes: refuse (`MemoryPlanError`) when the run state and the weights
+    ///     need more; the machine's available memory is checked in any case.
     /// - Throws: `PerplexityError` for a context out of range.
-    public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default) throws {
+    public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default, maxMemoryBytes: Int? = nil) throws {
         let configuration = weights.configuration
         guard context >= 2 else { throw PerplexityError.contextTooSmall(context) }
         guard context <= configuration.contextLength else {
@@ -36,9 +38,11 @@ public final class PerplexityEvaluator {
         }
         self.context = context
         self.configuration = configuration
-        transformer = Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount, kernels: kernels)
+        try MemoryPlan(weights: weights, batchTokens: context, context: context, threads: threadCount, kvCacheTokens: context + 16,
+                       kvCacheType: .f32, sequences: 0).check(limitBytes: maxMemoryBytes)
+        transformer = try Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount, kernels: kernels)
         let blockSize = 16
-        let cache = PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
+        let cache = try PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
         self.cache = cache
         blockTable = (0..<cache.blockCount).map { _ in cache.blocks.allocate()! }
         rowLosses = Array(repeating: 0, count: context)

@@ -27,12 +27,14 @@ struct CostTable {
         defer { cache.blocks.release(blocks) }
         guard blocks.count * cache.blockSize >= largest else { return table }
         var batch = TokenBatch()
+        // Any id the model has (the BOS of most vocabularies; 0 in a one-token vocabulary).
+        let token = Int32(min(1, transformer.configuration.vocabularySize - 1))
         for size in usable {
             var best = Double.infinity
             for _ in 0..<3 {
                 batch.removeAll()
                 let sequence = batch.addSequence(blockTable: blocks)
-                for p in 0..<size { batch.append(token: 1, position: p, sequence: sequence, wantsLogits: true) }
+                for p in 0..<size { batch.append(token: token, position: p, sequence: sequence, wantsLogits: true) }
                 let start = MonotonicClock.now()
                 _ = transformer.forward(batch, cache: cache)
                 best = min(best, MonotonicClock.now() - start)
