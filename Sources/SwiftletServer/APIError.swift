@@ -1,10 +1,14 @@
 import Foundation
-import Hummingbird
 
 /// An error answered with an OpenAI-style JSON body:
 /// `{"error": {"message": ..., "type": ..., "param": ..., "code": ...}}`.
+///
+/// This file holds what the request decoders need and imports no HTTP library (the fuzz
+/// target of the decoders builds it without Hummingbird); `APIError+HTTP.swift` adds the
+/// HTTP status type and the response.
 public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var status: HTTPResponse.Status
+    /// The HTTP status code: 400, 401, 413, 429, 503, ...
+    public var statusCode: Int
     public var message: String
     /// OpenAI's error type: `invalid_request_error`, `authentication_error`, ...
     public var type: String
@@ -14,9 +18,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Seconds for a `Retry-After` header (429).
     public var retryAfter: Int?
 
-    public init(status: HTTPResponse.Status, message: String, type: String, parameter: String? = nil, code: String? = nil,
+    public init(statusCode: Int, message: String, type: String, parameter: String? = nil, code: String? = nil,
                 retryAfter: Int? = nil) {
-        self.status = status
+        self.statusCode = statusCode
         self.message = message
         self.type = type
         self.parameter = parameter
@@ -25,15 +29,15 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func == (a: APIError, b: APIError) -> Bool {
-        a.status == b.status && a.message == b.message && a.type == b.type && a.parameter == b.parameter && a.code == b.code
+        a.statusCode == b.statusCode && a.message == b.message && a.type == b.type && a.parameter == b.parameter && a.code == b.code
     }
 
     /// 400: the request cannot be run as sent.
     public static func badRequest(_ message: String, parameter: String? = nil) -> APIError {
-        APIError(status: .badRequest, message: message, type: "invalid_request_error", parameter: parameter)
+        APIError(statusCode: 400, message: message, type: "invalid_request_error", parameter: parameter)
     }
 
-    public var description: String { "\(status.code) \(type): \(message)" }
+    public var description: String { "\(statusCode) \(type): \(message)" }
 
     /// The JSON body.
     var body: Data {
@@ -43,13 +47,5 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return (try? encoder.encode(JSONValue.object(["error": .object(error)]))) ?? Data()
-    }
-
-    /// The error as a response.
-    var response: Response {
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        if let retryAfter { fields[.retryAfter] = String(retryAfter) }
-        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

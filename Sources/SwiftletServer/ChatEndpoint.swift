@@ -10,31 +10,25 @@ import Swiftlet
 struct ChatEndpoint: Sendable {
     let engine: Engine
     let configuration: ServerConfiguration
-    let template: ChatTemplate
-    let bosToken: String
-    let eosToken: String
-    /// End-of-turn markers of the template that the vocabulary lacks as tokens.
-    let turnStops: [String]
-
-    static let endOfTurnMarkers = ["<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_turn|>"]
+    let prompt: ChatPrompt
 
     /// - Parameter templateSource: Jinja source; nil or unparsable gives `ChatTemplate.defaultTemplate`.
     init(engine: Engine, configuration: ServerConfiguration, templateSource: String?) {
         self.engine = engine
         self.configuration = configuration
-        template = templateSource.flatMap { try? ChatTemplate(source: $0) } ?? ChatTemplate.defaultTemplate
-        let vocabulary = engine.tokenizer?.vocabulary
-        bosToken = vocabulary.flatMap { v in v.specialTokens.bos.flatMap { v.text(of: $0) } } ?? ""
-        eosToken = vocabulary.flatMap { v in v.specialTokens.eos.flatMap { v.text(of: $0) } } ?? ""
-        let source = template.source
-        turnStops = Self.endOfTurnMarkers.filter { source.contains($0) && vocabulary?.id(of: $0) == nil }
+        prompt = ChatPrompt(template: templateSource.flatMap { try? ChatTemplate(source: $0) },
+                            vocabulary: engine.tokenizer?.vocabulary)
     }
+
+    /// The template in use.
+    var template: ChatTemplate { prompt.template }
+    /// End-of-turn markers of the template that the vocabulary lacks as tokens.
+    var turnStops: [String] { prompt.turnStops }
 
     /// The prompt the template makes of `messages`, as text.
     func render(_ messages: [ChatCompletionRequest.Message]) throws -> String {
         do {
-            return try template.render(messages: messages.map { ChatMessage(role: $0.role, content: $0.content) },
-                                       addGenerationPrompt: true, bosToken: bosToken, eosToken: eosToken)
+            return try prompt.render(messages.map { ChatMessage(role: $0.role, content: $0.content) })
         } catch let error as ChatTemplateError {
             throw APIError.badRequest("the chat template refused the messages: \(error.message)", parameter: "messages")
         }
@@ -46,8 +40,7 @@ struct ChatEndpoint: Sendable {
         guard let tokenizer = engine.tokenizer else {
             throw APIError.badRequest("this model has no tokenizer, so it cannot chat; use /v1/completions with token ids")
         }
-        let templateWroteBOS = !bosToken.isEmpty && text.hasPrefix(bosToken)
-        let ids = tokenizer.encode(text, addSpecialTokens: !templateWroteBOS, parseSpecial: true)
+        let ids = prompt.tokens(of: text, tokenizer: tokenizer)
         guard !ids.isEmpty else { throw APIError.badRequest("the messages render to an empty prompt", parameter: "messages") }
         return ids
     }

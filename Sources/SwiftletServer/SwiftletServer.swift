@@ -37,7 +37,7 @@ public struct SwiftletServer: Sendable {
 
     /// The model's own chat template (GGUF `tokenizer.chat_template`), if it has one.
     public static func chatTemplate(of model: LoadedModel) -> String? {
-        (try? model.metadata?.string("tokenizer.chat_template")) ?? nil
+        ChatPrompt.templateSource(of: model)
     }
 
     /// The router with every endpoint and the error and API-key middleware.
