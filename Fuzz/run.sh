@@ -171,7 +171,7 @@ max_len() {
         llama2c) echo 65536 ;;
         tokenizer) echo 1024 ;;
         batch) echo 4096 ;;
-        chat) echo 16384 ;;
+        chat) echo 4096 ;;
         request) echo 4096 ;;
     esac
 }
