@@ -8,6 +8,7 @@ struct SwiftletCommand: AsyncParsableCommand {
         abstract: "A small, native LLM inference engine for CPUs.",
         subcommands: [
             GenerateCommand.self,
+            ChatCommand.self,
             BatchCommand.self,
             PerplexityCommand.self,
             BenchCommand.self,

@@ -13,8 +13,8 @@ struct KernelPathTests {
     /// 63 other sequences' prompts.
     static func logits(of model: LoadedModel, prompt: [Int32], crowd: Bool, kernels: Kernels) -> [[Float]] {
         let sequences = crowd ? 64 : 1
-        let transformer = Transformer(weights: model.weights, maxBatchTokens: sequences * prompt.count, threadCount: 2, kernels: kernels)
-        let cache = PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: sequences * 4)
+        let transformer = try! Transformer(weights: model.weights, maxBatchTokens: sequences * prompt.count, threadCount: 2, kernels: kernels)
+        let cache = try! PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: sequences * 4)
         var batch = TokenBatch()
         for s in 0..<sequences {
             let table = (0..<4).map { _ in cache.blocks.allocate()! }

@@ -40,7 +40,7 @@ struct PagedAttentionTests {
                                                kvHeadCount: shape.kvHeads, headDimension: shape.headDimension, hiddenDimension: 8,
                                                vocabularySize: 4, contextLength: 128)
             let blocksPer = lengths.map { ($0 + shape.blockSize - 1) / shape.blockSize }
-            cache = PagedKVCache(configuration: configuration, blockSize: shape.blockSize, blockCount: blocksPer.reduce(0, +) + 3, type: shape.type)
+            cache = try! PagedKVCache(configuration: configuration, blockSize: shape.blockSize, blockCount: blocksPer.reduce(0, +) + 3, type: shape.type)
             var rng = SeededGenerator(seed: seed)
             var keys: [[[Float]]] = [], values: [[[Float]]] = [], tables: [[Int32]] = []
             // Blocks handed out interleaved between sequences, as in a busy pool.
@@ -110,7 +110,7 @@ struct PagedAttentionTests {
         var rng = SeededGenerator(seed: 11)
         let queries = (0..<(Self.tokens.count * c.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (T, queryDim)
         var output = [Float](repeating: .nan, count: queries.count)  // (T, queryDim)
-        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        let kernel = try PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
         kernel.run(batch, layer: 1, cache: setup.cache, queries: queries, into: &output, pool: ThreadPool(threadCount: 2))
         var worst = 0.0
         for (t, (sequence, position)) in Self.tokens.enumerated() {
@@ -160,7 +160,7 @@ struct PagedAttentionTests {
         var rng = SeededGenerator(seed: 5)
         let queryRows = Self.tokens.map { _ in (0..<c.queryDimension).map { _ in rng.nextFloat() * 2 - 1 } }
         let pool = ThreadPool(threadCount: 2)
-        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        let kernel = try PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
         func run(_ indices: [Int]) -> [[Float]] {
             var batch = TokenBatch()
             let ids = setup.tables.map { batch.addSequence(blockTable: $0) }

@@ -29,12 +29,16 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Schedule by `RequestPriority` (interactive work first, batch work preempted first);
     /// off, every request is served first come, first served.
     public var priorityScheduling = true
+    /// Most memory the engine may plan for, in MiB (see `MemoryPlan`); nil = what the
+    /// machine has available.
+    public var maxMemoryMegabytes: Int?
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,
                 prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true,
-                kernelPath: KernelPath? = nil) {
+                kernelPath: KernelPath? = nil, maxMemoryMegabytes: Int? = nil) {
         self.kernelPath = kernelPath
+        self.maxMemoryMegabytes = maxMemoryMegabytes
         self.maxDraftTokens = maxDraftTokens
         self.adaptiveDraftLength = adaptiveDraftLength
         self.prefixCaching = prefixCaching
@@ -62,6 +66,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public static let blockSizeRange = 1...1024
     /// Allowed draft lengths.
     public static let maxDraftTokensRange = 0...64
+    /// Allowed memory limits in MiB (up to 1 TiB).
+    public static let maxMemoryMegabytesRange = 1...(1 << 20)
     /// Allowed context lengths (a model's own limit is 2^24).
     public static let maxContextRange = 2...(1 << 24)
 
@@ -86,5 +92,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(blockSize, Self.blockSizeRange, "block size")
         try check(maxDraftTokens, Self.maxDraftTokensRange, "draft tokens")
         if let maxContext { try check(maxContext, Self.maxContextRange, "context") }
+        if let maxMemoryMegabytes { try check(maxMemoryMegabytes, Self.maxMemoryMegabytesRange, "memory limit in MB") }
     }
+
+    /// `maxMemoryMegabytes` in bytes (within its range it never overflows).
+    public var maxMemoryBytes: Int? { maxMemoryMegabytes.map { $0 << 20 } }
 }

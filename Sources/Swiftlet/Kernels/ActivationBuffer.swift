@@ -15,19 +15,34 @@ public final class ActivationBuffer: @unchecked Sendable {
     private let blockBytes: Int
 
     /// Room for `capacity` rows of `columns`, prepared for the weights of `formats`.
-    public init(capacity: Int, columns: Int, formats: [WeightFormat]) {
+    /// - Throws: `AllocationError` when the system refuses the memory.
+    public init(capacity: Int, columns: Int, formats: [WeightFormat]) throws {
         self.capacity = max(1, capacity)
         self.columns = columns
         floatBytes = self.capacity * columns * 4 + 64
-        floats = Memory.allocateZeroed(bytes: floatBytes).bindMemory(to: Float.self, capacity: self.capacity * columns)
+        let floatMemory = try Memory.allocateZeroed(bytes: floatBytes)
+        floats = floatMemory.bindMemory(to: Float.self, capacity: self.capacity * columns)
         blockFormat = formats.first { $0.activations == .blocks8 }
         if let blockFormat {
             blockRowBytes = blockFormat.activationRowBytes(columns: columns)
             blockBytes = self.capacity * blockRowBytes + 64
-            blocks = Memory.allocateZeroed(bytes: blockBytes)
+            do { blocks = try Memory.allocateZeroed(bytes: blockBytes) } catch {
+                Memory.deallocateZeroed(floatMemory, bytes: floatBytes)
+                throw error
+            }
         } else {
             (blockRowBytes, blockBytes, blocks) = (0, 0, nil)
         }
+    }
+
+    /// Bytes `init(capacity:columns:formats:)` allocates (saturating).
+    public static func byteCount(capacity: Int, columns: Int, formats: [WeightFormat]) -> Int {
+        let rows = max(1, capacity)
+        var bytes = MemoryPlan.add(MemoryPlan.multiply(MemoryPlan.multiply(rows, columns), 4), 64)
+        if let format = formats.first(where: { $0.activations == .blocks8 }) {
+            bytes = MemoryPlan.add(bytes, MemoryPlan.add(MemoryPlan.multiply(rows, format.activationRowBytes(columns: columns)), 64))
+        }
+        return bytes
     }
 
     deinit {

@@ -65,6 +65,12 @@ public final class ModelWeights: @unchecked Sendable {
     /// Formats of the matrices that read the FFN's hidden rows.
     public var downFormats: [WeightFormat] { layers.map(\.down.format) }
 
+    /// Bytes of the checkpoint file mapped into memory (0 when it was read into memory).
+    public var mappedByteCount: Int { storage.file.isMapped ? storage.file.bytes.count : 0 }
+
+    /// Bytes of weights in process memory: decoded buffers, and the file when not mapped.
+    public var residentByteCount: Int { storage.residentByteCount + (storage.file.isMapped ? 0 : storage.file.bytes.count) }
+
     /// Bytes of weights read per token (every matrix once; the embedding row is not counted).
     public var bytesPerToken: Int {
         layers.reduce(classifier.byteCount) { total, layer in
@@ -77,6 +83,8 @@ public final class ModelWeights: @unchecked Sendable {
 final class WeightStorage: @unchecked Sendable {
     let file: MappedFile
     private var buffers: [UnsafeMutablePointer<Float>] = []
+    /// Bytes of `buffers`.
+    private(set) var residentByteCount = 0
 
     init(file: MappedFile) {
         self.file = file
@@ -86,6 +94,7 @@ final class WeightStorage: @unchecked Sendable {
     func allocate(_ count: Int) -> UnsafeMutablePointer<Float> {
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
         buffers.append(buffer)
+        residentByteCount += count * 4
         return buffer
     }
 

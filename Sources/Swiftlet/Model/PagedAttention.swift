@@ -33,19 +33,30 @@ public final class PagedAttention: @unchecked Sendable {
 
     /// Scratch for up to `maxBatchTokens` tokens per call, sequences up to `maxContext`
     /// positions, and `threadCount` threads.
+    /// - Throws: `AllocationError` when the system refuses the scratch.
     public init(configuration: ModelConfiguration, maxBatchTokens: Int, maxContext: Int, threadCount: Int,
-                kernels: Kernels = .default) {
+                kernels: Kernels = .default) throws {
         self.configuration = configuration
         self.kernels = kernels
         self.maxContext = maxContext
         self.maxBatchTokens = maxBatchTokens
-        // Up to 64 rows (every head of a decode token in one item), fewer for long contexts;
-        // never fewer than one tile of one KV head: tileTokens · groupSize <= max(16, groupSize).
-        itemRows = max(Self.tileRows, configuration.groupSize, min(64, (1 << 20) / max(1, maxContext)))
-        tileStarts = .allocate(capacity: maxBatchTokens + 1)
+        itemRows = Self.itemRows(configuration: configuration, maxContext: maxContext)
         // Backed only where used: a long-context model's rows need not all be touched.
         scoreBytes = threadCount * itemRows * maxContext * MemoryLayout<Float>.stride
-        scores = Memory.allocateZeroed(bytes: scoreBytes).bindMemory(to: Float.self, capacity: threadCount * itemRows * maxContext)
+        scores = try Memory.allocateZeroed(bytes: scoreBytes).bindMemory(to: Float.self, capacity: threadCount * itemRows * maxContext)
+        tileStarts = .allocate(capacity: maxBatchTokens + 1)
+    }
+
+    /// Up to 64 rows (every head of a decode token in one item), fewer for long contexts;
+    /// never fewer than one tile of one KV head: tileTokens · groupSize <= max(16, groupSize).
+    static func itemRows(configuration: ModelConfiguration, maxContext: Int) -> Int {
+        max(Self.tileRows, configuration.groupSize, min(64, (1 << 20) / max(1, maxContext)))
+    }
+
+    /// Bytes `init` allocates (saturating): the score rows of every thread and the tile starts.
+    public static func scratchBytes(configuration: ModelConfiguration, maxBatchTokens: Int, maxContext: Int, threadCount: Int) -> Int {
+        let rows = MemoryPlan.multiply(threadCount, itemRows(configuration: configuration, maxContext: maxContext))
+        return MemoryPlan.add(MemoryPlan.multiply(MemoryPlan.multiply(rows, maxContext), 4), MemoryPlan.multiply(maxBatchTokens + 1, 4))
     }
 
     deinit {

@@ -53,15 +53,16 @@ public final class Transformer: @unchecked Sendable {
     ///   - maxContext: longest sequence (defaults to the model's context length).
     ///   - threadCount: compute threads, the caller included.
     ///   - kernels: the CPU path of the kernels (the default path unless given).
+    /// - Throws: `AllocationError` when the system refuses the run state.
     public convenience init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int,
-                            kernels: Kernels = .default) {
-        self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount),
+                            kernels: Kernels = .default) throws {
+        try self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount),
                   kernels: kernels)
     }
 
     /// Creates the decoder's run state on an existing thread pool (a draft model shares the
     /// target's threads instead of oversubscribing the cores).
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) {
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) throws {
         let c = weights.configuration
         self.kernels = kernels
         configuration = c
@@ -72,29 +73,33 @@ public final class Transformer: @unchecked Sendable {
         weightsFromMemory = MatrixMultiply.streamsFromMemory(weightBytesPerStep: weights.bytesPerToken)
         let t = self.maxBatchTokens
         var allocations: [(UnsafeMutableRawPointer, Int)] = []
-        func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
+        // An allocation the system refuses frees the ones before it and throws.
+        var complete = false
+        defer { if !complete { for (pointer, bytes) in allocations { Memory.deallocateZeroed(pointer, bytes: bytes) } } }
+        func buffer<T>(_ count: Int, _: T.Type = Float.self) throws -> UnsafeMutablePointer<T> {
             let bytes = max(count, 1) * MemoryLayout<T>.stride + 64  // padded, zeroed, lazily backed
-            let raw = Memory.allocateZeroed(bytes: bytes)
+            let raw = try Memory.allocateZeroed(bytes: bytes)
             allocations.append((raw, bytes))
             return raw.bindMemory(to: T.self, capacity: count)
         }
-        x = buffer(t * c.dimension)
-        xb = ActivationBuffer(capacity: t, columns: c.dimension, formats: weights.inputFormats)
-        xb2 = buffer(t * c.dimension)
-        q = buffer(t * c.queryDimension)
-        k = buffer(t * c.kvDimension)
-        v = buffer(t * c.kvDimension)
-        attention = ActivationBuffer(capacity: t, columns: c.queryDimension, formats: weights.attentionOutputFormats)
-        hb = ActivationBuffer(capacity: t, columns: c.hiddenDimension, formats: weights.downFormats)
-        hb2 = buffer(t * c.hiddenDimension)
-        attentionKernel = PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount,
+        x = try buffer(t * c.dimension)
+        xb = try ActivationBuffer(capacity: t, columns: c.dimension, formats: weights.inputFormats)
+        xb2 = try buffer(t * c.dimension)
+        q = try buffer(t * c.queryDimension)
+        k = try buffer(t * c.kvDimension)
+        v = try buffer(t * c.kvDimension)
+        attention = try ActivationBuffer(capacity: t, columns: c.queryDimension, formats: weights.attentionOutputFormats)
+        hb = try ActivationBuffer(capacity: t, columns: c.hiddenDimension, formats: weights.downFormats)
+        hb2 = try buffer(t * c.hiddenDimension)
+        attentionKernel = try PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount,
                                          kernels: kernels)
         rotary = RotaryEmbedding(configuration: c, factors: weights.ropeFrequencyFactors, maxBatchTokens: t)
         layerSpecs = (0..<c.layerCount).map { c.layerSpec($0) }
-        logitInput = ActivationBuffer(capacity: t, columns: c.dimension, formats: [weights.classifier.format])
-        logits = buffer(t * c.vocabularySize)
-        logitRows = buffer(t, Int32.self)
+        logitInput = try ActivationBuffer(capacity: t, columns: c.dimension, formats: [weights.classifier.format])
+        logits = try buffer(t * c.vocabularySize)
+        logitRows = try buffer(t, Int32.self)
         self.allocations = allocations
+        complete = true
     }
 
     deinit {
