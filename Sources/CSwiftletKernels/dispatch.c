@@ -143,7 +143,7 @@ int64_t swk_type_block_size(int type) {
     switch (type) {
     case SWK_TYPE_F32: case SWK_TYPE_F16: case SWK_TYPE_BF16: return 1;
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return 32;
-    default: return 0;
+    default: return swk_kquant_block_bytes(type) ? 256 : 0;
     }
 }
 
@@ -153,21 +153,23 @@ int64_t swk_type_block_bytes(int type) {
     case SWK_TYPE_F16: case SWK_TYPE_BF16: return 2;
     case SWK_TYPE_Q8_0: return 34;  // f16 scale + 32 int8
     case SWK_TYPE_Q4_0: return 18;  // f16 scale + 32 nibbles
-    default: return 0;
+    default: return swk_kquant_block_bytes(type);
     }
 }
 
 int64_t swk_activation_row_bytes(int type, int64_t k) {
     switch (type) {
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return swk_q8_activation_row_bytes(k);
-    default: return 4 * k;
+    default: return swk_kquant_block_bytes(type) ? swk_q8k_activation_row_bytes(k) : 4 * k;
     }
 }
 
 void swk_prepare_activations(const swk_kernels *kernels, int type, const float *x, void *out, int64_t m, int64_t k) {
     switch (type) {
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: kernels->table.quantize_q8(x, out, m, k); break;
-    default: memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
+    default:
+        if (swk_kquant_block_bytes(type)) { swk_kquant_prepare(kernels->path, x, out, m, k); break; }
+        memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
     }
 }
 
@@ -181,8 +183,9 @@ void swk_matmul(const swk_kernels *kernels, int type, const void *a, const void 
     case SWK_TYPE_BF16: fn = t->matmul_bf16; break;
     case SWK_TYPE_Q8_0: fn = t->matmul_q8_0; break;
     case SWK_TYPE_Q4_0: fn = t->matmul_q4_0; break;
-    default: return;
+    default: fn = swk_kquant_matmul(kernels->path, type); break;
     }
+    if (fn == NULL) return;
     if (m <= 0 || j1 <= j0 || k <= 0) return;
     fn(a, w, y, m, k, ldy, j0, j1, scratch, scratch_bytes, from_memory);
 }

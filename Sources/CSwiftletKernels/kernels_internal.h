@@ -27,6 +27,20 @@ typedef void (*swk_matmul_fn)(SWK_MATMUL_PARAMS);
 /// Bytes of one row of k activations in the shared 8-bit block format (matmul_q8.c).
 int64_t swk_q8_activation_row_bytes(int64_t k);
 
+// The super-block formats Q2_K..Q6_K, IQ4_XS (kquant_blocks.h, matmul_kquants.c):
+/// Bytes per block (256 elements) of `type`; 0 for other types.
+int64_t swk_kquant_block_bytes(int type);
+/// The matmul of `type` on `path`; NULL for other types.
+swk_matmul_fn swk_kquant_matmul(int path, int type);
+/// Their activation rows (256-element 8-bit blocks with per-16 sums): bytes and quantizer.
+int64_t swk_q8k_activation_row_bytes(int64_t k);
+void swk_kquant_prepare(int path, const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_baseline(const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_avx2(const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_avx512(const float *x, void *out, int64_t m, int64_t k);
+/// Decodes one row of a super-block format; 0 (nothing written) for other types.
+int swk_dequantize_row_kquant(int type, const void *src, float *dst, int64_t k);
+
 // One list, expanded once per path: X(path)
 #define SWK_DECLARE_VARIANTS(path)                                                                          \
     void swk_matmul_f32_##path(SWK_MATMUL_PARAMS);                                                          \

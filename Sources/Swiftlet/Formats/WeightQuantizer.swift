@@ -42,6 +42,8 @@ public enum WeightQuantizer {
                 func level(_ v: Float) -> UInt8 { UInt8(min(15, max(0, Int((v * inverse + 8.5).rounded(.down))))) }
                 for j in 0..<16 { out.append(level(block[j]) | level(block[j + 16]) << 4) }
             }
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs:
+            out = encodeSuperBlocks(values, as: type)
         }
         return out
     }
