@@ -24,7 +24,7 @@
 // As matmul_q8.c: weight rows in blocks of about 16 KB, each run against chunks of 8
 // (AVX-512) / 4 (AVX2) / 16 (baseline) activation rows, one weight row at a time. The first
 // chunk streams the block once from memory; a weight super-block is unpacked into
-// registers once and reused by the whole chunk. `scratch` and `from_memory` are unused.
+// registers once, straight into the activation lane order, and reused by the whole chunk. `scratch` and `from_memory` are unused.
 #include "kquant_blocks.h"
 
 #define SWK_INLINE static inline __attribute__((always_inline))
@@ -140,14 +140,15 @@ SWK_TARGET_AVX2 SWK_INLINE void kq_scales_sse(int type, const uint8_t *blk, kq_s
     }
     case SWK_TYPE_Q4_K:
     case SWK_TYPE_Q5_K: {
-        uint32_t w0, w1, w2;
-        __builtin_memcpy(&w0, blk + 4, 4);
-        __builtin_memcpy(&w1, blk + 8, 4);
-        __builtin_memcpy(&w2, blk + 12, 4);
-        const uint32_t sc_lo = w0 & 0x3F3F3F3Fu, mn_lo = w1 & 0x3F3F3F3Fu;
-        const uint32_t sc_hi = (w2 & 0x0F0F0F0Fu) | ((w0 >> 2) & 0x30303030u);
-        const uint32_t mn_hi = ((w2 >> 4) & 0x0F0F0F0Fu) | ((w1 >> 2) & 0x30303030u);
-        const __m128i s = _mm_set_epi32((int)mn_hi, (int)mn_lo, (int)sc_hi, (int)sc_lo);
+        // dwords of the 12 scale bytes b: sc[0..3] = b[0..3] & 63, sc[4..7] = (b[8..11] & 15) |
+        // (b[0..3] >> 6) << 4, mn[0..3] = b[4..7] & 63, mn[4..7] = (b[8..11] >> 4) | (b[4..7] >> 6) << 4
+        const __m128i b = _mm_loadu_si128((const __m128i *)(blk + 4));  // 12 scale bytes, 4 quant bytes
+        const __m128i x = _mm_shuffle_epi8(b, _mm_setr_epi8(0, 1, 2, 3, 8, 9, 10, 11, 4, 5, 6, 7, 8, 9, 10, 11));
+        const __m128i y = _mm_shuffle_epi8(b, _mm_setr_epi8(0, 1, 2, 3, 0, 1, 2, 3, 4, 5, 6, 7, 4, 5, 6, 7));
+        const __m128i lo = _mm_and_si128(_mm_srlv_epi32(x, _mm_setr_epi32(0, 0, 0, 4)),
+                                         _mm_setr_epi32(0x3F3F3F3F, 0x0F0F0F0F, 0x3F3F3F3F, 0x0F0F0F0F));
+        const __m128i hi = _mm_and_si128(_mm_srlv_epi32(y, _mm_setr_epi32(0, 2, 0, 2)), _mm_setr_epi32(0, 0x30303030, 0, 0x30303030));
+        const __m128i s = _mm_or_si128(lo, hi);  // sc[0..7], mn[0..7]
         o->sc = _mm_shuffle_epi8(s, KQ_LANE_ORDER8);
         o->mn = _mm_shuffle_epi8(s, _mm_add_epi8(KQ_LANE_ORDER8, _mm_set1_epi8(8)));
         o->d = _cvtsh_ss(KQ_U16(blk));
@@ -375,6 +376,90 @@ SWK_TARGET_AVX512 SWK_INLINE __m512i kq_vector_avx512(int type, const uint8_t *b
     }
 }
 
+/// Lane L of a 16-lane int32 vector: f(L) (a constant vector).
+#define KQ_LANES(f)                                                                                   \
+    _mm512_setr_epi32(f(0), f(1), f(2), f(3), f(4), f(5), f(6), f(7), f(8), f(9), f(10), f(11), f(12), \
+                      f(13), f(14), f(15))
+// Source dwords of lane L of U[x] (the lane order of kquant_blocks.h), per format.
+#define KQ_Q4K_DW(L) (8 * ((L) & 3) + 4 * (((L) >> 2) & 1))   // in qs[128]; nibble L >> 3
+#define KQ_Q4K_SH(L) (4 * ((L) >> 3))
+#define KQ_Q5K_HDW(L) (4 * (((L) >> 2) & 1))                  // in qh[32]; bit 2 (L & 3) + (L >> 3)
+#define KQ_Q5K_HBIT(L) (2 * ((L) & 3) + ((L) >> 3))
+#define KQ_Q6K_LDW(L) (16 * (((L) & 3) >> 1) + 4 * ((L) >> 2)) // in ql[128]; nibble L & 1
+#define KQ_Q6K_LSH(L) (4 * ((L) & 1))
+#define KQ_Q6K_HDW(L) (8 * (((L) & 3) >> 1) + 4 * (((L) >> 2) & 1))  // in qh[64]; bits 2s, s = 2 (L & 1) + (L >> 3)
+#define KQ_Q6K_HROT(L) ((32 + 4 - 2 * (2 * ((L) & 1) + ((L) >> 3))) & 31)  // rotate bits 2s, 2s+1 of each byte to 4, 5
+#define KQ_IQ4_DW(L) (4 * (KQ_LANE_GROUP(L) >> 1))             // in qs[128]; nibble (L >> 2) & 1
+#define KQ_IQ4_SH(L) (4 * (((L) >> 2) & 1))
+
+/// The weights of one super-block in the activation lane order: U[x] lane L = elements
+/// 16 G(L) + 4x + (0..3) as unsigned u. Q4_K, Q5_K, Q6_K and IQ4_XS gather their dwords
+/// straight from the stored bytes (two-source permutes); Q2_K and Q3_K unpack the four
+/// natural-order vectors and transpose them.
+SWK_TARGET_AVX512 SWK_INLINE void kq_lanes_avx512(int type, const uint8_t *blk, __m512i U[4]) {
+    const __m512i m4 = _mm512_set1_epi8(15);
+    switch (type) {
+    case SWK_TYPE_Q4_K:
+    case SWK_TYPE_Q5_K: {
+        const uint8_t *qs = blk + (type == SWK_TYPE_Q5_K ? 48 : 16);
+        const __m512i q0 = _mm512_loadu_si512((const void *)qs), q1 = _mm512_loadu_si512((const void *)(qs + 64));
+        const __m512i idx = KQ_LANES(KQ_Q4K_DW), sh = KQ_LANES(KQ_Q4K_SH);
+        __m512i qh = _mm512_setzero_si512(), hidx = _mm512_setzero_si512(), hbit = _mm512_setzero_si512();
+        if (type == SWK_TYPE_Q5_K) {
+            qh = _mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *)(blk + 16)));
+            hidx = KQ_LANES(KQ_Q5K_HDW);
+            hbit = KQ_LANES(KQ_Q5K_HBIT);
+        }
+        for (int x = 0; x < 4; x++) {
+            const __m512i ix = _mm512_add_epi32(idx, _mm512_set1_epi32(x));
+            __m512i v = _mm512_and_si512(_mm512_srlv_epi32(_mm512_permutex2var_epi32(q0, ix, q1), sh), m4);
+            if (type == SWK_TYPE_Q5_K) {
+                const __m512i h = _mm512_srlv_epi32(_mm512_permutexvar_epi32(_mm512_add_epi32(hidx, _mm512_set1_epi32(x)), qh), hbit);
+                v = _mm512_or_si512(v, _mm512_slli_epi32(_mm512_and_si512(h, _mm512_set1_epi8(1)), 4));
+            }
+            U[x] = v;
+        }
+        return;
+    }
+    case SWK_TYPE_Q6_K: {
+        const __m512i l0 = _mm512_loadu_si512((const void *)blk), l1 = _mm512_loadu_si512((const void *)(blk + 64));
+        const __m512i qh = _mm512_loadu_si512((const void *)(blk + 128));
+        const __m512i lidx = KQ_LANES(KQ_Q6K_LDW), lsh = KQ_LANES(KQ_Q6K_LSH);
+        const __m512i hidx = KQ_LANES(KQ_Q6K_HDW), hrot = KQ_LANES(KQ_Q6K_HROT);
+        for (int x = 0; x < 4; x++) {
+            const __m512i xs = _mm512_set1_epi32(x);
+            const __m512i low = _mm512_srlv_epi32(_mm512_permutex2var_epi32(l0, _mm512_add_epi32(lidx, xs), l1), lsh);
+            const __m512i high = _mm512_and_si512(
+                _mm512_rolv_epi32(_mm512_permutexvar_epi32(_mm512_add_epi32(hidx, xs), qh), hrot), _mm512_set1_epi8(0x30));
+            U[x] = _mm512_ternarylogic_epi32(low, m4, high, 0xEA);  // (low & 15) | high
+        }
+        return;
+    }
+    case SWK_TYPE_IQ4_XS: {
+        const __m512i q0 = _mm512_loadu_si512((const void *)(blk + 8)), q1 = _mm512_loadu_si512((const void *)(blk + 72));
+        const __m512i idx = KQ_LANES(KQ_IQ4_DW), sh = KQ_LANES(KQ_IQ4_SH);
+        const __m512i book = _mm512_add_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)kq_iq4_values)),
+                                             _mm512_set1_epi8((char)0x80));
+        for (int x = 0; x < 4; x++) {
+            const __m512i d = _mm512_permutex2var_epi32(q0, _mm512_add_epi32(idx, _mm512_set1_epi32(x)), q1);
+            U[x] = _mm512_shuffle_epi8(book, _mm512_and_si512(_mm512_srlv_epi32(d, sh), m4));
+        }
+        return;
+    }
+    default: {
+        __m512i v[4];
+        for (int r = 0; r < 4; r++) v[r] = kq_vector_avx512(type, blk, r);
+        const __m512i t0 = _mm512_unpacklo_epi32(v[0], v[1]), t1 = _mm512_unpackhi_epi32(v[0], v[1]);
+        const __m512i t2 = _mm512_unpacklo_epi32(v[2], v[3]), t3 = _mm512_unpackhi_epi32(v[2], v[3]);
+        U[0] = _mm512_unpacklo_epi64(t0, t2);
+        U[1] = _mm512_unpackhi_epi64(t0, t2);
+        U[2] = _mm512_unpacklo_epi64(t1, t3);
+        U[3] = _mm512_unpackhi_epi64(t1, t3);
+        return;
+    }
+    }
+}
+
 SWK_TARGET_AVX512 SWK_INLINE float kq_hsum16_avx512(__m512 v) {
     __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
@@ -393,14 +478,8 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_rows_avx512(int type, const uint8_t *a, int
         const uint8_t *blk = w + b * bb;
         kq_scales s;
         kq_scales_sse(type, blk, &s);
-        __m512i v[4], U[4];
-        for (int r = 0; r < 4; r++) v[r] = kq_vector_avx512(type, blk, r);
-        const __m512i t0 = _mm512_unpacklo_epi32(v[0], v[1]), t1 = _mm512_unpackhi_epi32(v[0], v[1]);
-        const __m512i t2 = _mm512_unpacklo_epi32(v[2], v[3]), t3 = _mm512_unpackhi_epi32(v[2], v[3]);
-        U[0] = _mm512_unpacklo_epi64(t0, t2);
-        U[1] = _mm512_unpackhi_epi64(t0, t2);
-        U[2] = _mm512_unpacklo_epi64(t1, t3);
-        U[3] = _mm512_unpackhi_epi64(t1, t3);
+        __m512i U[4];
+        kq_lanes_avx512(type, blk, U);
         const __m512 dw = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s.sc)), _mm512_set1_ps(s.d));
         const __m512 mw = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(s.mn)), _mm512_set1_ps(s.dmin));
         for (int i = 0; i < mr; i++) {
