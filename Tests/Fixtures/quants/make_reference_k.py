@@ -2,8 +2,8 @@
 """Dequantization fixtures for the super-block formats (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS).
 
 Quantizes Models/shakespeare-target.gguf with llama.cpp's llama-quantize to Q2_K, Q3_K_M,
-Q4_K_M, Q5_K_M, Q6_K and IQ4_XS, then, for every tensor type of that list found in those
-files, cuts a few rows of up to two tensors and writes one small GGUF per type
+Q4_K_M, Q5_K_M, Q6_K and IQ4_XS (and with --pure for a type none of those mixes wrote),
+then, for every tensor type of that list found in those files, cuts a few rows of up to two tensors and writes one small GGUF per type
 (Tests/Fixtures/quants/<type>.gguf, lower-case type name) holding, per cut:
   <tensor>@<ftype>        the rows as stored (the tensor's own ggml type)
   <tensor>@<ftype>.ref    F32: gguf.quants.dequantize of those rows (the reference, bit exact)
@@ -42,9 +42,17 @@ def main():
 
     cuts = {t: [] for t in TYPES}  # type -> [(name, raw rows uint8, reference float32)]
     with tempfile.TemporaryDirectory() as work:
-        for ftype in FTYPES:
-            path = os.path.join(work, f"{ftype}.gguf")
-            subprocess.run([args.llama_quantize, args.model, path, ftype], check=True,
+        # The mixes first; then, for a type no mix wrote (Q2_K: its mix keeps ffn_down, the
+        # only tensor with rows of whole 256-blocks here, at Q3_K/Q4_K), the --pure file.
+        runs = [(ftype, []) for ftype in FTYPES]
+        runs += [(t.name, ["--pure"]) for t in TYPES]
+        for ftype, flags in runs:
+            wanted = [t for t in TYPES if len(cuts[t]) < TENSORS_PER_TYPE]
+            if flags and Q[ftype] not in wanted:
+                continue
+            label = ftype + ("-pure" if flags else "")
+            path = os.path.join(work, f"{label}.gguf")
+            subprocess.run([args.llama_quantize, *flags, args.model, path, ftype], check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             reader = gguf.GGUFReader(path)
             for tensor in reader.tensors:
@@ -54,7 +62,7 @@ def main():
                 data = np.asarray(tensor.data)  # (rows, row bytes) uint8
                 rows = np.stack([data[r] for r in ROWS])
                 reference = gguf.quants.dequantize(rows, t).astype(np.float32)
-                cuts[t].append((f"{tensor.name}@{ftype}", rows, reference))
+                cuts[t].append((f"{tensor.name}@{label}", rows, reference))
 
     total = 0
     for t in TYPES:
