@@ -146,7 +146,7 @@ int64_t swk_type_block_size(int type) {
     case SWK_TYPE_F32: case SWK_TYPE_F16: case SWK_TYPE_BF16: return 1;
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return 32;
     case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL: return 32;
-    default: return 0;
+    default: return swk_kquant_block_bytes(type) ? 256 : 0;
     }
 }
 
@@ -160,7 +160,7 @@ int64_t swk_type_block_bytes(int type) {
     case SWK_TYPE_Q5_0: return 22;  // f16 scale + 32 high bits + 32 nibbles
     case SWK_TYPE_Q5_1: return 24;  // f16 scale, f16 min + 32 high bits + 32 nibbles
     case SWK_TYPE_IQ4_NL: return 18;  // f16 scale + 32 grid-index nibbles
-    default: return 0;
+    default: return swk_kquant_block_bytes(type);
     }
 }
 
@@ -168,7 +168,7 @@ int64_t swk_activation_row_bytes(int type, int64_t k) {
     switch (type) {
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return swk_q8_activation_row_bytes(k);
     case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL: return swk_q8_activation_row_bytes(k);
-    default: return 4 * k;
+    default: return swk_kquant_block_bytes(type) ? swk_q8k_activation_row_bytes(k) : 4 * k;
     }
 }
 
@@ -178,7 +178,9 @@ void swk_prepare_activations(const swk_kernels *kernels, int type, const float *
     case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL:
         kernels->table.quantize_q8(x, out, m, k);
         break;
-    default: memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
+    default:
+        if (swk_kquant_block_bytes(type)) { swk_kquant_prepare(kernels->path, x, out, m, k); break; }
+        memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
     }
 }
 
@@ -196,8 +198,9 @@ void swk_matmul(const swk_kernels *kernels, int type, const void *a, const void 
     case SWK_TYPE_Q5_0: fn = t->matmul_q5_0; break;
     case SWK_TYPE_Q5_1: fn = t->matmul_q5_1; break;
     case SWK_TYPE_IQ4_NL: fn = t->matmul_iq4_nl; break;
-    default: return;
+    default: fn = swk_kquant_matmul(kernels->path, type); break;
     }
+    if (fn == NULL) return;
     if (m <= 0 || j1 <= j0 || k <= 0) return;
     fn(a, w, y, m, k, ldy, j0, j1, scratch, scratch_bytes, from_memory);
 }

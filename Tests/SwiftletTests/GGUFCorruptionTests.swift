@@ -246,6 +246,21 @@ struct GGUFCorruptionTests {
         S.expectFailure(bytes, "'tensor.beta' offset \(offset) is not aligned to 32")
     }
 
+    /// The super-block formats: a tensor whose data stops one row short, a row length that
+    /// is not whole 256-element blocks, and a row count whose byte size overflows.
+    @Test(arguments: [GGMLType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs])
+    func superBlockTensorsAreChecked(type: GGMLType) {
+        var truncated = S.writer()
+        truncated.addTensor("k", dimensions: [512, 2], type: type, data: [UInt8](repeating: 0, count: 2 * type.blockBytes))
+        S.expectFailure(truncated, "'k' data (\(4 * type.blockBytes) bytes", "past the end of the file")
+        var ragged = S.writer()
+        ragged.addTensor("k", dimensions: [384, 1], type: type, data: [UInt8](repeating: 0, count: 2 * type.blockBytes))
+        S.expectFailure(ragged, "'k' row length 384 is not a multiple of the \(type.name) block size 256")
+        var huge = S.writer()
+        huge.addTensor("k", dimensions: [256, Int(Int32.max), Int(Int32.max)], type: type, data: [UInt8](repeating: 0, count: type.blockBytes))
+        S.expectFailure(huge, "'k' element count overflows")
+    }
+
     @Test func elementCountOverflow() {
         var w = S.writer()
         let d = Int(Int32.max)

@@ -50,6 +50,8 @@ public enum WeightQuantizer {
             for start in stride(from: 0, to: values.count, by: 32) {
                 encodeBlock32(values[start..<(start + 32)], as: type, into: &out)
             }
+        case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs:
+            out = encodeSuperBlocks(values, as: type)
         default:
             throw Failure(description: "the quantizer cannot write \(type.name) (it writes \(writableTypes.map(\.name).joined(separator: ", ")))")
         }
@@ -57,7 +59,7 @@ public enum WeightQuantizer {
     }
 
     /// Every type `encode` writes.
-    public static let writableTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0] + block32Types
+    public static let writableTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0] + block32Types + superBlockTypes
 
     /// Round-to-nearest-even BF16 bits of `v` (NaN stays NaN).
     static func bf16(_ v: Float) -> UInt16 {
