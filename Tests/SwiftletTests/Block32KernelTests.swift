@@ -137,7 +137,7 @@ struct Block32KernelTests {
         let format = WeightFormat(type)!
         for path in KernelTests.paths {
             let kernels = Kernels(path: path)
-            let input = ActivationBuffer(capacity: m, columns: k, formats: [format])
+            let input = try! ActivationBuffer(capacity: m, columns: k, formats: [format])
             input.floats.update(from: x, count: m * k)
             input.prepare(rows: m, kernels: kernels)
             var y = [Float](repeating: .nan, count: m * n)
