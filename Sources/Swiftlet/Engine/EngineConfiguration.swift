@@ -29,6 +29,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Schedule by `RequestPriority` (interactive work first, batch work preempted first);
     /// off, every request is served first come, first served.
     public var priorityScheduling = true
+    /// With priorities: most tokens batch requests get in a step while interactive requests
+    /// are running or waiting (shorter steps, lower interactive latency); nil = no cap.
+    public var batchTokensBesideInteractive: Int? = 16
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,
@@ -86,5 +89,8 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(blockSize, Self.blockSizeRange, "block size")
         try check(maxDraftTokens, Self.maxDraftTokensRange, "draft tokens")
         if let maxContext { try check(maxContext, Self.maxContextRange, "context") }
+        if let batchTokensBesideInteractive {
+            try check(batchTokensBesideInteractive, Self.maxBatchTokensRange, "batch tokens beside interactive requests")
+        }
     }
 }
