@@ -87,13 +87,16 @@ final class TestServer: @unchecked Sendable {
         try await request("GET", path, headers: headers)
     }
 
-    /// Waits (bounded) until the engine has no request and no KV block in use.
+    /// Waits (bounded) until no HTTP request holds an admission slot and the engine has no
+    /// request and no KV block in use (a request admitted but not yet in the engine's
+    /// snapshot counts as busy: on a loaded machine it can take a while to get there).
     func waitForIdleEngine(seconds: Double = 20) async -> EngineMetrics {
         let deadline = Date().addingTimeInterval(seconds)
         var metrics = engine.currentMetrics
         while Date() < deadline {
             metrics = engine.currentMetrics
-            if metrics.runningRequests == 0 && metrics.waitingRequests == 0 && metrics.kvBlocksUsed == 0 { break }
+            if server.admission.current == 0 && metrics.runningRequests == 0 && metrics.waitingRequests == 0
+                && metrics.kvBlocksUsed == 0 { break }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return metrics
