@@ -4,7 +4,9 @@
 #   Fuzz/run.sh [target|all] [--time SECONDS | --runs N] [--build-only] [--jobs N]
 #
 # Targets: gguf (GGUF reader), llama2c (llama2.c checkpoint and tokenizer.bin readers),
-# tokenizer (vocabulary loading, encode/decode round trips), batch (batch JSONL line).
+# tokenizer (vocabulary loading, encode/decode round trips), batch (batch JSONL line),
+# chat (chat-template parser and renderer), request (the HTTP server's request-body
+# decoders, built without Hummingbird).
 # The library's Swift sources are compiled directly with swiftc (no Package change) into
 # Fuzz/.build, once, and linked into each target. Corpora live in Fuzz/corpus/<target>
 # (not in git) and are seeded from real files on first use; crashes land in
@@ -15,7 +17,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 BUILD="$ROOT/Fuzz/.build"
 SHARED="$ROOT/../shared/fixtures"
-TARGETS="gguf llama2c tokenizer batch"
+TARGETS="gguf llama2c tokenizer batch chat request"
 
 target=all
 limit="-max_total_time=60"
@@ -25,8 +27,8 @@ while [ $# -gt 0 ]; do
         --time) limit="-max_total_time=$2"; shift 2 ;;
         --runs) limit="-runs=$2"; shift 2 ;;
         --build-only) build_only=1; shift ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        gguf|llama2c|tokenizer|batch|all) target="$1"; shift ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        gguf|llama2c|tokenizer|batch|chat|request|all) target="$1"; shift ;;
         *) echo "Fuzz/run.sh: unknown argument '$1' (targets: $TARGETS all)" >&2; exit 2 ;;
     esac
 done
@@ -81,6 +83,9 @@ build_target() {
         llama2c) sources="$ROOT/Fuzz/Targets/Llama2C.swift" ;;
         tokenizer) sources="$ROOT/Fuzz/Targets/Tokenizer.swift $ROOT/Tests/SwiftletTests/TokenizerTestVocabularies.swift" ;;
         batch) sources="$ROOT/Fuzz/Targets/BatchLine.swift" ;;
+        chat) sources="$ROOT/Fuzz/Targets/ChatTemplate.swift" ;;
+        # The decoders live in the library (Sources/Swiftlet/API), which imports no HTTP library.
+        request) sources="$ROOT/Fuzz/Targets/HTTPRequest.swift" ;;
     esac
     binary="$BUILD/fuzz-$name"
     stale=0
@@ -134,6 +139,25 @@ seed_corpus() {
             printf '{"id":3,"prompt_tokens":[1,2,3],"stop":"x"}' > "$corpus/tokens"
             printf '[1,2]' > "$corpus/array"
             printf '{"prompt":"\\u00e9\\ud83e\\udd99","seed":18446744073709551615}' > "$corpus/escapes" ;;
+        chat)
+            # llama.cpp's templates as they are, and each with a conversation after a NUL.
+            for f in "$SHARED"/chat-templates/*.jinja; do
+                [ -e "$f" ] || continue
+                cp "$f" "$corpus/$(basename "$f")"
+                { cat "$f"; printf '\000Hello\000Hi! How can I help?\000Tell me a "fun" fact\nabout cats.'; } \
+                    > "$corpus/$(basename "$f" .jinja).turns"
+            done
+            printf "{%%- for message in messages -%%}{{- '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' -}}{%%- endfor -%%}{%%- if add_generation_prompt -%%}{{- '<|im_start|>assistant\\n' -}}{%%- endif -%%}" \
+                > "$corpus/chatml" ;;
+        request)
+            # The JSON bodies the server tests send (raw strings #"{...}"#), and a few by hand.
+            i=0
+            grep -ho '#"[{[][^#]*"#' "$ROOT"/Tests/SwiftletServerTests/*.swift 2>/dev/null \
+                | sed 's/^#"//; s/"#$//' | sort -u | while IFS= read -r body; do
+                    i=$((i + 1)); printf '%s' "$body" > "$corpus/test-body-$i"
+                done
+            printf '{"model":"m","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":[{"type":"text","text":"Hi"}]}],"max_completion_tokens":8,"temperature":0.7,"top_p":0.9,"stop":["\\n"],"stream":true,"stream_options":{"include_usage":true},"seed":1,"n":2}' > "$corpus/chat-all"
+            printf '{"prompt":["ROMEO:",[1,2,3]],"max_tokens":4,"logprobs":null,"echo":false,"presence_penalty":0.5,"frequency_penalty":-0.5,"repetition_penalty":1.1,"top_k":40,"min_p":0.05,"ignore_eos":true}' > "$corpus/completion-all" ;;
     esac
 }
 
@@ -143,6 +167,8 @@ max_len() {
         llama2c) echo 65536 ;;
         tokenizer) echo 1024 ;;
         batch) echo 4096 ;;
+        chat) echo 4096 ;;
+        request) echo 4096 ;;
     esac
 }
 

@@ -5,7 +5,8 @@
 //         x[32b + t] = d * qs[t]
 //   Q4_0: k/32 blocks of { uint16 d (half); uint8 qs[16] }     (18 bytes)
 //         x[32b + t] = d * ((qs[t] & 15) - 8), x[32b + t + 16] = d * ((qs[t] >> 4) - 8), t < 16
-// Unknown types give zeros.
+//   Q4_1, Q5_0, Q5_1, IQ4_NL: see matmul_block32.c
+// The super-block formats: dequantize_kquants.c. Unknown types give zeros.
 #include "kernels_internal.h"
 
 #define DQ_U16(p) ((uint16_t)((p)[0] | ((p)[1] << 8)))
@@ -39,7 +40,11 @@ void swk_dequantize_row(int type, const void *src, float *dst, int64_t k) {
                 }
             }
             return;
+        case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL:
+            swk_dequantize_block32_row(type, src, dst, k);  // layouts in matmul_block32.c
+            return;
         default:
+            if (swk_dequantize_row_kquant(type, src, dst, k)) return;  // Q2_K..Q6_K, IQ4_XS
             for (int64_t t = 0; t < k; t++) dst[t] = 0.0f;
             return;
     }

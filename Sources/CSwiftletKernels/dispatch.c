@@ -8,6 +8,7 @@
 
 typedef struct {
     swk_matmul_fn matmul_f32, matmul_f16, matmul_bf16, matmul_q8_0, matmul_q4_0;
+    swk_matmul_fn matmul_q4_1, matmul_q5_0, matmul_q5_1, matmul_iq4_nl;
     void (*quantize_q8)(const float *, void *, int64_t, int64_t);
     void (*attn_scores)(const float *, const void *, int, int64_t, int64_t, int64_t, float, float *);
     void (*attn_scores4)(const float *const[4], const void *, int, int64_t, int64_t, int64_t, float, float *const[4]);
@@ -30,7 +31,8 @@ struct swk_kernels {
 #define SWK_TABLE(path)                                                                              \
     {                                                                                                \
         swk_matmul_f32_##path, swk_matmul_f16_##path, swk_matmul_bf16_##path, swk_matmul_q8_0_##path, \
-            swk_matmul_q4_0_##path, swk_quantize_q8_##path, swk_attn_scores_##path,                   \
+            swk_matmul_q4_0_##path, swk_matmul_q4_1_##path, swk_matmul_q5_0_##path,                   \
+            swk_matmul_q5_1_##path, swk_matmul_iq4_nl_##path, swk_quantize_q8_##path, swk_attn_scores_##path,                   \
             swk_attn_scores4_##path, swk_attn_accumulate_##path, swk_attn_accumulate4_##path,         \
             swk_softmax_##path, swk_rms_norm_##path, swk_swiglu_##path, swk_geglu_##path,             \
             swk_add_##path, swk_f16_to_f32_##path, swk_f32_to_f16_##path                              \
@@ -143,7 +145,8 @@ int64_t swk_type_block_size(int type) {
     switch (type) {
     case SWK_TYPE_F32: case SWK_TYPE_F16: case SWK_TYPE_BF16: return 1;
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return 32;
-    default: return 0;
+    case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL: return 32;
+    default: return swk_kquant_block_bytes(type) ? 256 : 0;
     }
 }
 
@@ -153,21 +156,31 @@ int64_t swk_type_block_bytes(int type) {
     case SWK_TYPE_F16: case SWK_TYPE_BF16: return 2;
     case SWK_TYPE_Q8_0: return 34;  // f16 scale + 32 int8
     case SWK_TYPE_Q4_0: return 18;  // f16 scale + 32 nibbles
-    default: return 0;
+    case SWK_TYPE_Q4_1: return 20;  // f16 scale, f16 min + 32 nibbles
+    case SWK_TYPE_Q5_0: return 22;  // f16 scale + 32 high bits + 32 nibbles
+    case SWK_TYPE_Q5_1: return 24;  // f16 scale, f16 min + 32 high bits + 32 nibbles
+    case SWK_TYPE_IQ4_NL: return 18;  // f16 scale + 32 grid-index nibbles
+    default: return swk_kquant_block_bytes(type);
     }
 }
 
 int64_t swk_activation_row_bytes(int type, int64_t k) {
     switch (type) {
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: return swk_q8_activation_row_bytes(k);
-    default: return 4 * k;
+    case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL: return swk_q8_activation_row_bytes(k);
+    default: return swk_kquant_block_bytes(type) ? swk_q8k_activation_row_bytes(k) : 4 * k;
     }
 }
 
 void swk_prepare_activations(const swk_kernels *kernels, int type, const float *x, void *out, int64_t m, int64_t k) {
     switch (type) {
     case SWK_TYPE_Q8_0: case SWK_TYPE_Q4_0: kernels->table.quantize_q8(x, out, m, k); break;
-    default: memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
+    case SWK_TYPE_Q4_1: case SWK_TYPE_Q5_0: case SWK_TYPE_Q5_1: case SWK_TYPE_IQ4_NL:
+        kernels->table.quantize_q8(x, out, m, k);
+        break;
+    default:
+        if (swk_kquant_block_bytes(type)) { swk_kquant_prepare(kernels->path, x, out, m, k); break; }
+        memcpy(out, x, (size_t)(m * k) * sizeof(float)); break;
     }
 }
 
@@ -181,8 +194,13 @@ void swk_matmul(const swk_kernels *kernels, int type, const void *a, const void 
     case SWK_TYPE_BF16: fn = t->matmul_bf16; break;
     case SWK_TYPE_Q8_0: fn = t->matmul_q8_0; break;
     case SWK_TYPE_Q4_0: fn = t->matmul_q4_0; break;
-    default: return;
+    case SWK_TYPE_Q4_1: fn = t->matmul_q4_1; break;
+    case SWK_TYPE_Q5_0: fn = t->matmul_q5_0; break;
+    case SWK_TYPE_Q5_1: fn = t->matmul_q5_1; break;
+    case SWK_TYPE_IQ4_NL: fn = t->matmul_iq4_nl; break;
+    default: fn = swk_kquant_matmul(kernels->path, type); break;
     }
+    if (fn == NULL) return;
     if (m <= 0 || j1 <= j0 || k <= 0) return;
     fn(a, w, y, m, k, ldy, j0, j1, scratch, scratch_bytes, from_memory);
 }

@@ -26,6 +26,22 @@ typedef void (*swk_matmul_fn)(SWK_MATMUL_PARAMS);
 
 /// Bytes of one row of k activations in the shared 8-bit block format (matmul_q8.c).
 int64_t swk_q8_activation_row_bytes(int64_t k);
+/// swk_dequantize_row for Q4_1, Q5_0, Q5_1 and IQ4_NL (matmul_block32.c).
+void swk_dequantize_block32_row(int type, const void *src, float *dst, int64_t k);
+
+// The super-block formats Q2_K..Q6_K, IQ4_XS (kquant_blocks.h, matmul_kquants.c):
+/// Bytes per block (256 elements) of `type`; 0 for other types.
+int64_t swk_kquant_block_bytes(int type);
+/// The matmul of `type` on `path`; NULL for other types.
+swk_matmul_fn swk_kquant_matmul(int path, int type);
+/// Their activation rows (256-element 8-bit blocks with per-16 sums): bytes and quantizer.
+int64_t swk_q8k_activation_row_bytes(int64_t k);
+void swk_kquant_prepare(int path, const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_baseline(const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_avx2(const float *x, void *out, int64_t m, int64_t k);
+void swk_quantize_q8k_avx512(const float *x, void *out, int64_t m, int64_t k);
+/// Decodes one row of a super-block format; 0 (nothing written) for other types.
+int swk_dequantize_row_kquant(int type, const void *src, float *dst, int64_t k);
 
 // One list, expanded once per path: X(path)
 #define SWK_DECLARE_VARIANTS(path)                                                                          \
@@ -34,6 +50,10 @@ int64_t swk_q8_activation_row_bytes(int64_t k);
     void swk_matmul_bf16_##path(SWK_MATMUL_PARAMS);                                                         \
     void swk_matmul_q8_0_##path(SWK_MATMUL_PARAMS);                                                         \
     void swk_matmul_q4_0_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q4_1_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q5_0_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_q5_1_##path(SWK_MATMUL_PARAMS);                                                         \
+    void swk_matmul_iq4_nl_##path(SWK_MATMUL_PARAMS);                                                       \
     void swk_quantize_q8_##path(const float *x, void *out, int64_t m, int64_t k);                          \
     void swk_attn_scores_##path(const float *q, const void *keys, int kv_f16, int64_t block_size,           \
                                 int64_t rows, int64_t hd, float scale, float *out);                         \

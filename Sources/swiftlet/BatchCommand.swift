@@ -139,9 +139,3 @@ private struct BatchProgressBar {
         FileHandle.standardError.write(Data("\n".utf8))
     }
 }
-
-/// A failure reported as one line, "Error: <description>".
-private struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}

@@ -11,10 +11,10 @@ struct BenchCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(help: "Prompt tokens per request (random ids, BOS first).")
+    @Option(name: [.long, .customShort("p"), .customLong("n-prompt")], help: "Prompt tokens per request (random ids, BOS first).")
     var promptLength: Int = 32
 
-    @Option(help: "Generated tokens per request (end-of-generation ignored).")
+    @Option(name: [.long, .customShort("n"), .customLong("n-gen")], help: "Generated tokens per request (end-of-generation ignored).")
     var genLength: Int = 128
 
     @Option(help: "Requests in flight at once, comma separated.")
@@ -32,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Modes to run, comma separated: batched, sequential.")
     var modes: String = "batched,sequential"
 
-    @Option(help: "Seed of the random prompts.")
+    @Option(name: [.long, .customShort("s")], help: "Seed of the random prompts.")
     var seed: UInt64 = 1
 
     @Flag(help: "One JSON object per line and mode instead of the table.")

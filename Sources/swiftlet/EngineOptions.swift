@@ -4,13 +4,13 @@ import Swiftlet
 
 /// Model and engine options shared by `generate`, `bench`, `batch` and `perplexity`.
 struct EngineOptions: ParsableArguments {
-    @Option(name: .long, help: "GGUF or llama2.c checkpoint (default: the shipped Models/shakespeare-target.gguf).")
+    @Option(name: [.long, .customShort("m")], help: "GGUF or llama2.c checkpoint (default: the shipped Models/shakespeare-target.gguf).")
     var model: String?
 
     @Option(name: .long, help: "A llama2.c tokenizer.bin for checkpoints without a vocabulary.")
     var tokenizer: String?
 
-    @Option(name: .long, help: "Compute threads.")
+    @Option(name: [.long, .customShort("t")], help: "Compute threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(name: .long, help: "Token budget of one engine step (decodes plus prompt chunks).")
@@ -25,10 +25,13 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("kv-cache-type"), help: "Number format of the KV cache: f32 (exact) or f16 (half the memory, llama.cpp's default).")
     var kvCacheType: String = "f32"
 
-    @Option(name: .long, help: "Longest sequence, prompt plus generated (default: the model's context length).")
+    @Option(name: [.long, .customShort("c"), .customLong("ctx-size")], help: "Longest sequence, prompt plus generated (default: the model's context length).")
     var context: Int?
 
-    @Option(name: .long, help: "Draft model for speculative decoding (same vocabulary as --model).")
+    @Option(name: .customLong("max-memory-mb"), help: "Refuse to start when the memory plan (weights, KV cache, logits, scratch, tables) passes this many MiB (default: the memory available).")
+    var maxMemoryMB: Int?
+
+    @Option(name: [.long, .customLong("model-draft"), .customLong("md", withSingleDash: true)], help: "Draft model for speculative decoding (same vocabulary as --model).")
     var draftModel: String?
 
     @Option(name: .long, help: "Drafter: model (needs --draft-model) or ngram (prompt lookup, no model).")
@@ -48,6 +51,7 @@ struct EngineOptions: ParsableArguments {
         try FlagRange.check(maxSequences, "--max-sequences", EngineConfiguration.maxSequencesRange)
         try FlagRange.check(kvCacheMB, "--kv-cache-mb", EngineConfiguration.kvCacheMegabytesRange)
         if let context { try FlagRange.check(context, "--context", EngineConfiguration.maxContextRange) }
+        if let maxMemoryMB { try FlagRange.check(maxMemoryMB, "--max-memory-mb", EngineConfiguration.maxMemoryMegabytesRange) }
     }
 
     /// The model path: `--model`, or the shipped target found from the working directory
@@ -70,7 +74,8 @@ struct EngineOptions: ParsableArguments {
 
     var engineConfiguration: EngineConfiguration {
         EngineConfiguration(threadCount: threads, maxBatchTokens: maxBatchTokens, maxSequences: maxSequences,
-                            kvCacheMegabytes: kvCacheMB, kvCacheType: KVCacheType(rawValue: kvCacheType) ?? .f32, maxContext: context, prefixCaching: prefixCache == "on")
+                            kvCacheMegabytes: kvCacheMB, kvCacheType: KVCacheType(rawValue: kvCacheType) ?? .f32, maxContext: context, prefixCaching: prefixCache == "on",
+                            maxMemoryMegabytes: maxMemoryMB)
     }
 
     /// The drafter the options ask for, loading the draft model.

@@ -10,11 +10,16 @@ struct GenerateCommand: AsyncParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(name: .long, help: "Prompt text (tokenized with the model's vocabulary, BOS added).")
+    @Option(name: [.long, .customShort("p")], help: "Prompt text (tokenized with the model's vocabulary, BOS added).")
     var prompt: String?
 
     @Option(name: .long, help: "Prompt token ids, comma separated, used exactly as given (no BOS added).")
     var promptTokens: String?
+
+    @Option(name: .long, help: "A JSON file of OpenAI-style messages, [{\"role\": ..., \"content\": ...}], rendered with the chat template.")
+    var messages: String?
+
+    @OptionGroup var chat: ChatOptions
 
     @OptionGroup var sampling: SamplingOptions
 
@@ -24,21 +29,44 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Most draft tokens per step with --draft-model or --draft ngram (adapted to measured acceptance).")
     var draftTokens: Int = 4
 
-    @Flag(name: .long, help: "Print one JSON object with tokens, text and stats instead of streaming.")
+    @Flag(name: .long, help: "Print one JSON object with tokens, text, prompt_text and stats instead of streaming.")
     var json = false
 
     func validate() throws {
-        guard (prompt == nil) != (promptTokens == nil) else {
-            throw ValidationError("give exactly one of --prompt or --prompt-tokens")
+        guard [prompt != nil, promptTokens != nil, messages != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --prompt, --prompt-tokens or --messages")
         }
+        if chat.chatTemplate != nil && messages == nil { throw ValidationError("--chat-template needs --messages") }
         guard (1...64).contains(draftTokens) else { throw ValidationError("--draft-tokens must be between 1 and 64") }
     }
 
     func run() async throws {
-        let (engine, _) = try self.engine.makeEngine { $0.maxDraftTokens = draftTokens }
+        let list = try messages.map { try readMessages(path: $0) }
+        let (engine, model) = try self.engine.makeEngine { $0.maxDraftTokens = draftTokens }
         defer { engine.shutdown() }
-        let input: Prompt = try promptTokens.map { .tokens(try parseTokenList($0, option: "--prompt-tokens")) } ?? .text(prompt!)
-        let parameters = GenerationParameters(maxTokens: sampling.maxTokens, sampling: sampling.parameters, stopSequences: stop, ignoreEOS: sampling.ignoreEos)
+        var stops = stop
+        let input: Prompt
+        let promptText: String?
+        if let list {
+            guard let tokenizer = engine.tokenizer else { throw Failure("--messages needs a model with a vocabulary (or --tokenizer)") }
+            let chatPrompt = try chat.prompt(model: model, engine: engine)
+            let text: String
+            do { text = try chatPrompt.render(list) } catch let error as ChatTemplateError {
+                throw Failure("the chat template refused the messages: \(error)")
+            }
+            let ids = chatPrompt.tokens(of: text, tokenizer: tokenizer)
+            guard !ids.isEmpty else { throw Failure("the messages render to an empty prompt") }
+            input = .tokens(ids)
+            promptText = text
+            stops += chatPrompt.turnStops.filter { !stops.contains($0) }
+        } else if let promptTokens {
+            input = .tokens(try parseTokenList(promptTokens, option: "--prompt-tokens"))
+            promptText = nil
+        } else {
+            input = .text(prompt!)
+            promptText = prompt
+        }
+        let parameters = GenerationParameters(maxTokens: sampling.maxTokens, sampling: sampling.parameters, stopSequences: stops, ignoreEOS: sampling.ignoreEos)
         var result: GenerationResult?
         for try await event in engine.generate(prompt: input, parameters: parameters) {
             switch event {
@@ -53,7 +81,7 @@ struct GenerateCommand: AsyncParsableCommand {
         guard let result else { throw GenerationError.engineStopped }
         let m = result.metrics
         if json {
-            let output = GenerateOutput(result: result)
+            let output = GenerateOutput(result: result, promptText: promptText)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             print(String(decoding: try encoder.encode(output), as: UTF8.self))
@@ -75,8 +103,10 @@ struct GenerateCommand: AsyncParsableCommand {
 /// The `--json` output of `generate`.
 struct GenerateOutput: Encodable {
     let result: GenerationResult
+    /// The prompt as text: `--prompt`, or the rendered `--messages`; nil for `--prompt-tokens`.
+    let promptText: String?
 
-    enum Keys: String, CodingKey { case prompt_tokens, tokens, text, finish_reason, stats }
+    enum Keys: String, CodingKey { case prompt_tokens, prompt_text, tokens, text, finish_reason, stats }
     enum StatsKeys: String, CodingKey {
         case prompt_token_count, generated_token_count, time_to_first_token_ms
         case prefill_tokens_per_second, decode_tokens_per_second, total_seconds
@@ -86,6 +116,7 @@ struct GenerateOutput: Encodable {
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(result.promptTokens, forKey: .prompt_tokens)
+        try c.encodeIfPresent(promptText, forKey: .prompt_text)
         try c.encode(result.tokens, forKey: .tokens)
         try c.encode(result.text, forKey: .text)
         try c.encode(result.finishReason == .length ? "length" : "stop", forKey: .finish_reason)

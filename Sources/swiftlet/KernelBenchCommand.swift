@@ -69,7 +69,7 @@ struct KernelBenchCommand: ParsableCommand {
             let floats = (0..<(n * k)).map { _ in rng.nextFloat() * 2 - 1 }  // (n, k)
             let encoded = try WeightQuantizer.encode(floats, columns: k, as: type)
             for m in batchSizes {
-                let x = ActivationBuffer(capacity: m, columns: k, formats: [weightFormat])  // (m, k)
+                let x = try ActivationBuffer(capacity: m, columns: k, formats: [weightFormat])  // (m, k)
                 let y = UnsafeMutablePointer<Float>.allocate(capacity: m * n)  // (m, n)
                 defer { y.deallocate() }
                 for i in 0..<(m * k) { x.floats[i] = rng.nextFloat() * 2 - 1 }
@@ -121,7 +121,7 @@ struct KernelBenchCommand: ParsableCommand {
             return m
         }) {
             let blockSize = 16, blocksPerSequence = (context + blockSize - 1) / blockSize
-            let cache = PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: sequences * blocksPerSequence, type: type)
+            let cache = try PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: sequences * blocksPerSequence, type: type)
             var rng = SeededGenerator(seed: 1)
             let kv = (0..<configuration.kvDimension).map { _ in rng.nextFloat() * 2 - 1 }  // (kvDim)
             // Blocks interleaved across sequences, as a busy pool hands them out.
@@ -139,7 +139,7 @@ struct KernelBenchCommand: ParsableCommand {
                 }
             }
             let tokens = sequences * queryTokens
-            let kernel = PagedAttention(configuration: configuration, maxBatchTokens: tokens, maxContext: context, threadCount: threads)
+            let kernel = try PagedAttention(configuration: configuration, maxBatchTokens: tokens, maxContext: context, threadCount: threads)
 
             let queries = (0..<(tokens * configuration.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (tokens, queryDim)
             let output = UnsafeMutablePointer<Float>.allocate(capacity: tokens * configuration.queryDimension)  // (tokens, queryDim)

@@ -18,7 +18,7 @@ struct PerplexityCommand: ParsableCommand {
 
     @OptionGroup var engine: EngineOptions
 
-    @Option(name: .long, help: "UTF-8 text file to evaluate.")
+    @Option(name: [.long, .customShort("f")], help: "UTF-8 text file to evaluate.")
     var file: String
 
     @Flag(name: .long, help: "Print one JSON object (nll_per_token, perplexity, token_count, windows, context, tokens_per_second).")
@@ -38,7 +38,8 @@ struct PerplexityCommand: ParsableCommand {
         let context = engine.context ?? min(512, model.configuration.contextLength)
         let evaluator: PerplexityEvaluator
         do {
-            evaluator = try PerplexityEvaluator(weights: model.weights, context: context, threadCount: engine.threads)
+            evaluator = try PerplexityEvaluator(weights: model.weights, context: context, threadCount: engine.threads,
+                                                maxMemoryBytes: engine.maxMemoryMB.map { $0 << 20 })
         } catch let error as PerplexityError {
             throw Failure("--context: \(error)")
         }
@@ -101,10 +102,4 @@ private struct PerplexityOutput: Encodable {
         try c.encode(result.tokensPerSecond, forKey: .tokens_per_second)
         try c.encode(result.seconds, forKey: .seconds)
     }
-}
-
-/// A failure reported as one line, "Error: <description>".
-private struct Failure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -3,10 +3,10 @@ import Swiftlet
 
 /// Sampling flags shared by `generate` and `batch` (llama.cpp's defaults).
 struct SamplingOptions: ParsableArguments {
-    @Option(name: .long, help: "Most tokens to generate.")
+    @Option(name: [.long, .customShort("n"), .customLong("n-predict")], help: "Most tokens to generate.")
     var maxTokens: Int = 128
 
-    @Option(name: .long, help: "Sampling temperature; 0 is greedy.")
+    @Option(name: [.long, .customLong("temp")], help: "Sampling temperature; 0 is greedy.")
     var temperature: Float = 0.8
 
     @Option(name: .long, help: "Keep the K most likely tokens (0 = off).")
@@ -21,7 +21,7 @@ struct SamplingOptions: ParsableArguments {
     @Option(name: .long, help: "Repetition penalty over the last 64 tokens (1 = off).")
     var repeatPenalty: Float = 1.0
 
-    @Option(name: .long, help: "Random seed (default: random).")
+    @Option(name: [.long, .customShort("s")], help: "Random seed (default: random).")
     var seed: UInt64?
 
     @Flag(name: .long, help: "Keep generating past end-of-generation tokens.")

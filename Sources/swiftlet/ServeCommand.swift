@@ -26,13 +26,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Largest request body, in bytes (413 past it).")
     var maxBodyBytes: Int = 4 << 20
 
-    @Option(name: .long, help: "Model id in responses (default: the model file's name without extension).")
+    @Option(name: [.long, .customShort("a"), .customLong("alias")], help: "Model id in responses (default: the model file's name without extension).")
     var servedModelName: String?
 
     @Option(name: .long, help: "Seconds running requests may take to finish after SIGTERM.")
     var shutdownDeadline: Double = 30
 
-    @Option(name: .long, help: "A Jinja chat template file (default: the model's tokenizer.chat_template, else a built-in one).")
+    @Option(name: [.long, .customLong("chat-template-file")], help: "A Jinja chat template file (default: the model's tokenizer.chat_template, else a built-in one).")
     var chatTemplate: String?
 
     @Option(name: .long, help: "Most draft tokens per step with --draft-model or --draft ngram.")

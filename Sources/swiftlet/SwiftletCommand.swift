@@ -8,10 +8,12 @@ struct SwiftletCommand: AsyncParsableCommand {
         abstract: "A small, native LLM inference engine for CPUs.",
         subcommands: [
             GenerateCommand.self,
+            ChatCommand.self,
             BatchCommand.self,
             PerplexityCommand.self,
             BenchCommand.self,
             InspectCommand.self,
+            QuantizeCommand.self,
             KernelBenchCommand.self,
             TokenizeCommand.self,
             ServeCommand.self,

@@ -14,7 +14,7 @@ struct TokenizeCommand: ParsableCommand {
             throughput on a text file instead.
             """)
 
-    @Option(name: .long, help: "A GGUF model or vocabulary, or a llama2.c tokenizer.bin.")
+    @Option(name: [.long, .customShort("m")], help: "A GGUF model or vocabulary, or a llama2.c tokenizer.bin.")
     var model: String
 
     @Flag(name: .long, help: "Do not add BOS (or EOS) even where the vocabulary asks for it.")

@@ -10,7 +10,9 @@ import Testing
 @Suite(.serialized) struct ServerLifecycleTests {
     /// Sends a request over a plain socket and closes it after `seconds` (URLSession's
     /// cancel may keep the connection open in its pool).
-    func abandon(_ server: TestServer, body: String, after seconds: Double) async {
+    /// With `untilRunning`, it first waits (up to 20 s) until the engine runs the request,
+    /// so a loaded machine cannot make the client leave before the server has seen it.
+    func abandon(_ server: TestServer, body: String, after seconds: Double, untilRunning: Bool = false) async {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { Issue.record("socket failed"); return }
         var address = sockaddr_in()
@@ -24,6 +26,12 @@ import Testing
         let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
         try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+        if untilRunning {
+            let deadline = Date().addingTimeInterval(20)
+            while server.engine.currentMetrics.runningRequests == 0 && Date() < deadline {
+                try? await Task.sleep(nanoseconds: 10_000_000)
+            }
+        }
         close(fd)
     }
 
@@ -32,7 +40,7 @@ import Testing
         let server = try await TestServer(engineConfiguration: EngineConfiguration(threadCount: 2, maxSequences: 8, kvCacheMegabytes: 64))
         defer { Task { await server.stop() } }
         let body = #"{"prompt": "ROMEO:", "max_tokens": 500, "ignore_eos": true, "stream": \#(stream)}"#
-        await abandon(server, body: body, after: 0.3)
+        await abandon(server, body: body, after: 0.3, untilRunning: true)
         let metrics = await server.waitForIdleEngine()
         #expect(metrics.requestsCancelled == 1, "the request ran on after its client left")
         #expect(metrics.kvBlocksUsed == 0)

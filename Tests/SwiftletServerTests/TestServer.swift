@@ -87,16 +87,17 @@ final class TestServer: @unchecked Sendable {
         try await request("GET", path, headers: headers)
     }
 
-    /// Waits (bounded) until no HTTP request holds an admission slot and the engine has no
-    /// request and no KV block in use (a request admitted but not yet in the engine's
-    /// snapshot counts as busy: on a loaded machine it can take a while to get there).
+    /// Waits (bounded) until the engine has no request and no KV block in use.
+    /// Waits (up to `seconds`) until the engine holds no request and the HTTP side has let
+    /// go of every admitted one: a request still being read or handed over counts as
+    /// busy, so a loaded machine cannot make this return before the request arrives.
     func waitForIdleEngine(seconds: Double = 20) async -> EngineMetrics {
         let deadline = Date().addingTimeInterval(seconds)
         var metrics = engine.currentMetrics
         while Date() < deadline {
             metrics = engine.currentMetrics
-            if server.admission.current == 0 && metrics.runningRequests == 0 && metrics.waitingRequests == 0
-                && metrics.kvBlocksUsed == 0 { break }
+            if metrics.runningRequests == 0 && metrics.waitingRequests == 0 && metrics.kvBlocksUsed == 0
+                && server.admission.current == 0 { break }
             try? await Task.sleep(nanoseconds: 20_000_000)
         }
         return metrics

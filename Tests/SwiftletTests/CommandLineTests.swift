@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import Swiftlet
 
-/// Runs the built `swiftlet` executable (next to the test bundle).
-func runSwiftlet(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+/// Runs the built `swiftlet` executable (next to the test bundle), with `input` on its
+/// standard input when given.
+func runSwiftlet(_ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
     let process = Process()
     process.executableURL = directory.appendingPathComponent("swiftlet")
@@ -11,7 +12,13 @@ func runSwiftlet(_ arguments: [String]) throws -> (status: Int32, stdout: String
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    let stdin = input.map { _ in Pipe() }
+    if let stdin { process.standardInput = stdin }
     try process.run()
+    if let input, let stdin {
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()

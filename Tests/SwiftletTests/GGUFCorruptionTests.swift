@@ -208,11 +208,12 @@ struct GGUFCorruptionTests {
         S.expectFailure(huge, "'tensor.beta' has dimension \(UInt64(1) << 40)")
     }
 
-    @Test(arguments: [(UInt32(99), "type 99"), (12, "Q4_K"), (3, "Q4_1"), (.max, "type \(UInt32.max)")])
-    func unknownTensorType(_ code: UInt32, _ name: String) {
+    /// Codes that are no ggml type (never assigned, or removed from ggml like Q4_2 = 4).
+    @Test(arguments: [UInt32(99), 4, 5, 31, 38, 43, .max])
+    func unknownTensorType(_ code: UInt32) {
         var bytes = S.validFile()
         S.put(code, at: S.tensorTypeOffset("tensor.beta", dimensions: 1, in: bytes), in: &bytes)
-        S.expectFailure(bytes, "'tensor.beta' has type \(name)")
+        S.expectFailure(bytes, "'tensor.beta' has type code \(code), which is no ggml tensor type")
     }
 
     @Test func tensorPastTheEnd() {
@@ -245,6 +246,21 @@ struct GGUFCorruptionTests {
         S.expectFailure(bytes, "'tensor.beta' offset \(offset) is not aligned to 32")
     }
 
+    /// The super-block formats: a tensor whose data stops one row short, a row length that
+    /// is not whole 256-element blocks, and a row count whose byte size overflows.
+    @Test(arguments: [GGMLType.q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .iq4_xs])
+    func superBlockTensorsAreChecked(type: GGMLType) {
+        var truncated = S.writer()
+        truncated.addTensor("k", dimensions: [512, 2], type: type, data: [UInt8](repeating: 0, count: 2 * type.blockBytes))
+        S.expectFailure(truncated, "'k' data (\(4 * type.blockBytes) bytes", "past the end of the file")
+        var ragged = S.writer()
+        ragged.addTensor("k", dimensions: [384, 1], type: type, data: [UInt8](repeating: 0, count: 2 * type.blockBytes))
+        S.expectFailure(ragged, "'k' row length 384 is not a multiple of the \(type.name) block size 256")
+        var huge = S.writer()
+        huge.addTensor("k", dimensions: [256, Int(Int32.max), Int(Int32.max)], type: type, data: [UInt8](repeating: 0, count: type.blockBytes))
+        S.expectFailure(huge, "'k' element count overflows")
+    }
+
     @Test func elementCountOverflow() {
         var w = S.writer()
         let d = Int(Int32.max)
@@ -256,6 +272,29 @@ struct GGUFCorruptionTests {
         var blocks = S.writer()
         blocks.addTensor("q", dimensions: [31], type: .q8_0, data: [UInt8](repeating: 0, count: 34))
         S.expectFailure(blocks, "'q' row length 31 is not a multiple of the Q8_0 block size 32")
+    }
+
+    /// One truncated tensor per 32-element block format: the data section ends a byte short
+    /// of the tensor's blocks; a row that is not whole blocks; a block count whose byte size
+    /// would overflow.
+    @Test(arguments: [GGMLType.q4_1, .q5_0, .q5_1, .iq4_nl])
+    func truncatedBlockTensor(type: GGMLType) {
+        let rows = 3, bytes = rows * 2 * type.blockBytes  // (3, 64) elements
+        var short = S.writer()
+        short.addTensor("w", dimensions: [64, rows], type: type, data: [UInt8](repeating: 0, count: bytes))
+        let whole = short.serialized()
+        guard let w = try? S.parse(whole).tensor(named: "w") else {
+            Issue.record("the whole file does not parse")
+            return
+        }
+        #expect(w.byteCount == bytes)
+        S.expectFailure(Array(whole[..<(w.fileOffset + bytes - 1)]), "'w' data (\(bytes) bytes", "past the end of the file")
+        var ragged = S.writer()
+        ragged.addTensor("r", dimensions: [48, 2], type: type, data: [UInt8](repeating: 0, count: 3 * type.blockBytes))
+        S.expectFailure(ragged, "'r' row length 48 is not a multiple of the \(type.name) block size 32")
+        var huge = S.writer()
+        huge.addTensor("h", dimensions: [1 << 20, 1 << 20], type: type, data: [UInt8](repeating: 0, count: type.blockBytes))
+        S.expectFailure(huge, "'h' data (\((1 << 40) / 32 * type.blockBytes) bytes", "past the end of the file")
     }
 
     @Test func hugeStringLengths() {

@@ -7,14 +7,14 @@ import Testing
 /// within 1e-4.
 @Suite("Kernel paths")
 struct KernelPathTests {
-    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0]
+    static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl]
 
     /// Logits of `prompt` (each position), alone or as sequence 0 of a step that also holds
     /// 63 other sequences' prompts.
     static func logits(of model: LoadedModel, prompt: [Int32], crowd: Bool, kernels: Kernels) -> [[Float]] {
         let sequences = crowd ? 64 : 1
-        let transformer = Transformer(weights: model.weights, maxBatchTokens: sequences * prompt.count, threadCount: 2, kernels: kernels)
-        let cache = PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: sequences * 4)
+        let transformer = try! Transformer(weights: model.weights, maxBatchTokens: sequences * prompt.count, threadCount: 2, kernels: kernels)
+        let cache = try! PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: sequences * 4)
         var batch = TokenBatch()
         for s in 0..<sequences {
             let table = (0..<4).map { _ in cache.blocks.allocate()! }

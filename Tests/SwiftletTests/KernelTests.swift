@@ -44,7 +44,7 @@ struct KernelTests {
 
     /// `y (m, n)` of `x (m, k)` times the matrix on `kernels` with `threads` threads.
     static func product(_ x: [Float], m: Int, _ w: EncodedMatrix, kernels: Kernels, threads: Int = 2, fromMemory: Bool = false) -> [Float] {
-        let input = ActivationBuffer(capacity: m, columns: w.columns, formats: [w.format])
+        let input = try! ActivationBuffer(capacity: m, columns: w.columns, formats: [w.format])
         input.floats.update(from: x, count: m * w.columns)
         input.prepare(rows: m, kernels: kernels)
         var y = [Float](repeating: .nan, count: m * w.rows)
@@ -60,7 +60,7 @@ struct KernelTests {
         return (0..<count).map { _ in rng.nextFloat() * 2 - 1 }
     }
 
-    static let allTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0]
+    static let allTypes: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .iq4_nl]
 
     /// Against a float64 loop over the dequantized weights: exact formats within float
     /// rounding; block formats within the error of quantizing the activations to 8 bits.
@@ -138,7 +138,7 @@ struct KernelTests {
         let values: [Float], rows: Int, columns: Int
         func product(_ x: [Float], m: Int, kernels: Kernels, fromMemory: Bool) -> [Float] {
             let format = WeightFormat(.f32)!
-            let input = ActivationBuffer(capacity: m, columns: columns, formats: [format])
+            let input = try! ActivationBuffer(capacity: m, columns: columns, formats: [format])
             input.floats.update(from: x, count: m * columns)
             var y = [Float](repeating: .nan, count: m * rows)
             let pool = ThreadPool(threadCount: 2)
@@ -181,7 +181,7 @@ struct KernelTests {
         let x = (0..<k).map { Float(($0 % 5) - 2) * 0.5 }  // exactly representable after quantizing
         for path in Self.paths {
             let kernels = Kernels(path: path)
-            let input = ActivationBuffer(capacity: 1, columns: k, formats: [format])
+            let input = try! ActivationBuffer(capacity: 1, columns: k, formats: [format])
             input.floats.update(from: x, count: k)
             input.prepare(rows: 1, kernels: kernels)
             var y: Float = .nan

@@ -40,7 +40,7 @@ struct PagedAttentionTests {
                                                kvHeadCount: shape.kvHeads, headDimension: shape.headDimension, hiddenDimension: 8,
                                                vocabularySize: 4, contextLength: 128)
             let blocksPer = lengths.map { ($0 + shape.blockSize - 1) / shape.blockSize }
-            cache = PagedKVCache(configuration: configuration, blockSize: shape.blockSize, blockCount: blocksPer.reduce(0, +) + 3, type: shape.type)
+            cache = try! PagedKVCache(configuration: configuration, blockSize: shape.blockSize, blockCount: blocksPer.reduce(0, +) + 3, type: shape.type)
             var rng = SeededGenerator(seed: seed)
             var keys: [[[Float]]] = [], values: [[[Float]]] = [], tables: [[Int32]] = []
             // Blocks handed out interleaved between sequences, as in a busy pool.
@@ -76,18 +76,20 @@ struct PagedAttentionTests {
             self.tables = tables
         }
 
-        /// float64 attention of one query row for `head` at `position` of `sequence`.
-        func reference(query: ArraySlice<Float>, head: Int, sequence: Int, position: Int) -> [Double] {
+        /// float64 attention of one query row for `head` at `position` of `sequence`, over the
+        /// last `window` positions when given.
+        func reference(query: ArraySlice<Float>, head: Int, sequence: Int, position: Int, window: Int? = nil) -> [Double] {
             let hd = configuration.headDimension, kvHead = head / configuration.groupSize
             let scale = 1 / Double(hd).squareRoot()
-            var scores = (0...position).map { p in
+            let visible = (window.map { max(0, position - $0 + 1) } ?? 0)...position
+            var scores = visible.map { p in
                 (0..<hd).reduce(0.0) { $0 + Double(query[query.startIndex + $1]) * Double(keys[sequence][p][kvHead * hd + $1]) } * scale
             }
             let top = scores.max()!
             scores = scores.map { Foundation.exp($0 - top) }
             let total = scores.reduce(0, +)
             return (0..<hd).map { d in
-                (0...position).reduce(0.0) { $0 + scores[$1] / total * Double(values[sequence][$1][kvHead * hd + d]) }
+                zip(visible, scores).reduce(0.0) { $0 + $1.1 / total * Double(values[sequence][$1.0][kvHead * hd + d]) }
             }
         }
     }
@@ -108,7 +110,7 @@ struct PagedAttentionTests {
         var rng = SeededGenerator(seed: 11)
         let queries = (0..<(Self.tokens.count * c.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (T, queryDim)
         var output = [Float](repeating: .nan, count: queries.count)  // (T, queryDim)
-        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        let kernel = try PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
         kernel.run(batch, layer: 1, cache: setup.cache, queries: queries, into: &output, pool: ThreadPool(threadCount: 2))
         var worst = 0.0
         for (t, (sequence, position)) in Self.tokens.enumerated() {
@@ -121,6 +123,34 @@ struct PagedAttentionTests {
         #expect(worst < 1e-5, "largest difference \(worst)")
     }
 
+    /// A sliding window (shorter than a block, a block, longer than a block and than some
+    /// sequences) attends to the last `window` positions only.
+    @Test(arguments: shapes)
+    func slidingWindowMatchesFloat64Reference(shape: Shape) throws {
+        let setup = Setup(shape, lengths: [50, 18, 6, 3])
+        let c = setup.configuration
+        var rng = SeededGenerator(seed: 13)
+        let queries = (0..<(Self.tokens.count * c.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (T, queryDim)
+        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        for window in [1, 3, shape.blockSize, shape.blockSize + 5, 40] {
+            var batch = TokenBatch()
+            let ids = setup.tables.map { batch.addSequence(blockTable: $0) }
+            for (sequence, position) in Self.tokens { batch.append(token: 0, position: position, sequence: ids[sequence], wantsLogits: false) }
+            var output = [Float](repeating: .nan, count: queries.count)  // (T, queryDim)
+            kernel.run(batch, layer: 0, cache: setup.cache, queries: queries, into: &output, pool: ThreadPool(threadCount: 2), window: window)
+            var worst = 0.0
+            for (t, (sequence, position)) in Self.tokens.enumerated() {
+                for head in 0..<c.headCount {
+                    let start = t * c.queryDimension + head * c.headDimension
+                    let expected = setup.reference(query: queries[start..<(start + c.headDimension)], head: head, sequence: sequence,
+                                                   position: position, window: window)
+                    for d in 0..<c.headDimension { worst = max(worst, abs(Double(output[start + d]) - expected[d])) }
+                }
+            }
+            #expect(worst < 1e-5, "window \(window): largest difference \(worst)")
+        }
+    }
+
     /// A token's output is bit-identical whether it is alone in the step, in a long chunk of
     /// its sequence, or among other sequences' tokens.
     @Test(arguments: shapes)
@@ -130,7 +160,7 @@ struct PagedAttentionTests {
         var rng = SeededGenerator(seed: 5)
         let queryRows = Self.tokens.map { _ in (0..<c.queryDimension).map { _ in rng.nextFloat() * 2 - 1 } }
         let pool = ThreadPool(threadCount: 2)
-        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        let kernel = try PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
         func run(_ indices: [Int]) -> [[Float]] {
             var batch = TokenBatch()
             let ids = setup.tables.map { batch.addSequence(blockTable: $0) }

@@ -57,8 +57,8 @@ struct PerplexityTests {
             let window = [bos] + ids[start..<min(ids.count, start + context - 1)]
             start += context - 1
             windows += 1
-            let transformer = Transformer(weights: model.weights, maxBatchTokens: 1, maxContext: context, threadCount: 1)
-            let cache = PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: (context + 3) / 4)
+            let transformer = try! Transformer(weights: model.weights, maxBatchTokens: 1, maxContext: context, threadCount: 1)
+            let cache = try! PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: (context + 3) / 4)
             let table = (0..<cache.blockCount).map { _ in cache.blocks.allocate()! }
             for position in 0..<(window.count - 1) {
                 var batch = TokenBatch()

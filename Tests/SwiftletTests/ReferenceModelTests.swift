@@ -31,8 +31,8 @@ struct ReferenceModelTests {
 
     static func checkGreedy(model: LoadedModel, expected: SharedFixtures.Expected, kernels: Kernels, kvCacheType: KVCacheType,
                             tolerance: Double) throws {
-        let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2, kernels: kernels)
-        let cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: 8, type: kvCacheType)
+        let transformer = try Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2, kernels: kernels)
+        let cache = try PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: 8, type: kvCacheType)
         let table = (0..<4).map { _ in cache.blocks.allocate()! }
         var batch = TokenBatch()
         var tokens = expected.prompt_ids

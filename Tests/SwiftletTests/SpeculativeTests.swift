@@ -97,8 +97,8 @@ struct SpeculativeTests {
         let draft = try Self.smallVocabularyModel(seed: 2)
         let prompt: [Int32] = [3, 7, 1]
         // Exact marginals of the first and second generated token.
-        let transformer = Transformer(weights: target.weights, maxBatchTokens: 8, threadCount: 1)
-        let cache = PagedKVCache(configuration: target.configuration, blockSize: 8, blockCount: 2)
+        let transformer = try Transformer(weights: target.weights, maxBatchTokens: 8, threadCount: 1)
+        let cache = try PagedKVCache(configuration: target.configuration, blockSize: 8, blockCount: 2)
         let table = [cache.blocks.allocate()!]
         func probabilities(_ tokens: [Int32]) -> [Double] {
             var batch = TokenBatch()

@@ -12,8 +12,8 @@ struct TransformerTests {
         let other: [Int32] = [1, 50, 60, 70, 80]
 
         func run(chunks: [Int], interleave: Bool) -> [[Float]] {
-            let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, threadCount: 2)
-            let cache = PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: 32)
+            let transformer = try! Transformer(weights: model.weights, maxBatchTokens: 64, threadCount: 2)
+            let cache = try! PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: 32)
             let tableA = (0..<6).map { _ in cache.blocks.allocate()! }
             let tableB = (0..<2).map { _ in cache.blocks.allocate()! }
             var rows: [[Float]] = []

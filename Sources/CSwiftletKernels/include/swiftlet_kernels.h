@@ -54,7 +54,17 @@ enum {
     SWK_TYPE_F32 = 0,
     SWK_TYPE_F16 = 1,
     SWK_TYPE_Q4_0 = 2,
+    SWK_TYPE_Q4_1 = 3,
+    SWK_TYPE_Q5_0 = 6,
+    SWK_TYPE_Q5_1 = 7,
     SWK_TYPE_Q8_0 = 8,
+    SWK_TYPE_Q2_K = 10,
+    SWK_TYPE_Q3_K = 11,
+    SWK_TYPE_Q4_K = 12,
+    SWK_TYPE_Q5_K = 13,
+    SWK_TYPE_Q6_K = 14,
+    SWK_TYPE_IQ4_NL = 20,
+    SWK_TYPE_IQ4_XS = 23,
     SWK_TYPE_BF16 = 30,
 };
 
@@ -66,12 +76,14 @@ int64_t swk_type_block_size(int type);
 int64_t swk_type_block_bytes(int type);
 
 /// Bytes of one activation row of k elements prepared for weights of `type`: floats
-/// (4·k) for F32/F16/BF16, quantized 8-bit blocks for the block formats.
+/// (4·k) for F32/F16/BF16, quantized 8-bit blocks for the block formats (32-element blocks
+/// for Q8_0/Q4_0, 256-element blocks with per-16 sums for the K-quants and IQ4_XS).
 /// k must be a multiple of the type's block size.
 int64_t swk_activation_row_bytes(int type, int64_t k);
 /// Prepares m rows of k floats `x` (row stride k) for weights of `type` into `out` (m rows
 /// of swk_activation_row_bytes(type, k) bytes). Float formats copy; block formats quantize
-/// each 32-element block to int8 with one scale (round to nearest, |q| <= 127).
+/// each 32-element block (256 for the super-block formats) to int8 with one scale (round to
+/// nearest, |q| <= 127).
 void swk_prepare_activations(const swk_kernels *kernels, int type, const float *x, void *out, int64_t m, int64_t k);
 
 /// Decodes `k` elements (one row) of `type` at `src` to floats.

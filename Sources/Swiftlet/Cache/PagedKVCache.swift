@@ -42,7 +42,8 @@ public final class PagedKVCache: @unchecked Sendable {
     }
 
     /// A cache of `blockCount` blocks of `blockSize` tokens for `configuration`.
-    public init(configuration: ModelConfiguration, blockSize: Int = 16, blockCount: Int, type: KVCacheType = .f32) {
+    /// - Throws: `AllocationError` when the system refuses the memory.
+    public init(configuration: ModelConfiguration, blockSize: Int = 16, blockCount: Int, type: KVCacheType = .f32) throws {
         precondition(blockSize > 0 && blockCount > 0, "KV cache needs at least one block of one token")
         self.blockSize = blockSize
         self.blockCount = blockCount
@@ -53,16 +54,20 @@ public final class PagedKVCache: @unchecked Sendable {
         let count = layerCount * blockCount * blockSize * configuration.kvDimension
         // Pages are only backed by memory once written.
         byteCount = count * type.byteCount
-        keys = Memory.allocateZeroed(bytes: byteCount)
-        values = Memory.allocateZeroed(bytes: byteCount)
+        let keyMemory = try Memory.allocateZeroed(bytes: byteCount)
+        do { values = try Memory.allocateZeroed(bytes: byteCount) } catch {
+            Memory.deallocateZeroed(keyMemory, bytes: byteCount)
+            throw error
+        }
+        keys = keyMemory
         blocks = BlockPool(blockCount: blockCount)
     }
 
     /// A cache sized to `megabytes` of memory (at least one block). The byte count is
     /// computed with overflow checks: a size past `Int.max` bytes saturates instead of
     /// wrapping to a tiny cache (`EngineConfiguration.validate()` refuses such sizes first).
-    public convenience init(configuration: ModelConfiguration, blockSize: Int = 16, megabytes: Int, type: KVCacheType = .f32) {
-        self.init(configuration: configuration, blockSize: blockSize,
+    public convenience init(configuration: ModelConfiguration, blockSize: Int = 16, megabytes: Int, type: KVCacheType = .f32) throws {
+        try self.init(configuration: configuration, blockSize: blockSize,
                   blockCount: Self.blockCount(configuration, blockSize: blockSize, megabytes: megabytes, type: type), type: type)
     }
 

@@ -12,10 +12,21 @@ enum TemplateStack {
         var result: Result<T, Error>?
     }
 
+    /// Key of the thread-dictionary entry that marks a thread with such a stack.
+    private static let marker = "swiftlet.template-stack"
+
+    /// Marks the current thread as having a stack of at least `stackSize` bytes, so `run`
+    /// works on it directly (a thread `run` started, or a caller's own big-stack worker).
+    static func markCurrentThread() {
+        Thread.current.threadDictionary[marker] = true
+    }
+
     static func run<T>(_ body: @escaping () throws -> T) throws -> T {
+        if Thread.current.threadDictionary[marker] != nil { return try body() }
         let box = Box<T>()
         let done = DispatchSemaphore(value: 0)
         let thread = Thread {
+            markCurrentThread()
             box.result = Result { try body() }
             done.signal()
         }

@@ -27,6 +27,8 @@ public final class Engine: @unchecked Sendable {
     public let tokenizer: (any Tokenizer)?
     /// Longest sequence, prompt plus generated.
     public let maxContext: Int
+    /// The memory the engine planned for (checked against the limit before allocating).
+    public let memoryPlan: MemoryPlan
 
     private let transformer: Transformer
     let cache: PagedKVCache
@@ -72,15 +74,20 @@ public final class Engine: @unchecked Sendable {
         if let vocabulary = self.tokenizer?.vocabulary.count, vocabulary > model.configuration.vocabularySize {
             throw GenerationError.invalidRequest("tokenizer has \(vocabulary) tokens, the model only \(model.configuration.vocabularySize)")
         }
-        maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength)
-        transformer = Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
+        maxContext = min(configuration.maxContext ?? model.configuration.contextLength, model.configuration.contextLength,
+                         Transformer.positionLimit)
+        var draftModel: LoadedModel?
+        if case .model(let draft) = drafting { draftModel = draft }
+        memoryPlan = MemoryPlan(model: model, configuration: configuration, draftModel: draftModel)
+        try memoryPlan.check(limitBytes: configuration.maxMemoryBytes)
+        transformer = try Transformer(weights: model.weights, maxBatchTokens: configuration.maxBatchTokens,
                                   maxContext: maxContext, threadCount: configuration.threadCount,
                                   kernels: configuration.kernelPath.map(Kernels.init(path:)) ?? .default)
         if let blocks = configuration.kvCacheBlocks {
-            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks,
+            cache = try PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize, blockCount: blocks,
                                  type: configuration.kvCacheType)
         } else {
-            cache = PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
+            cache = try PagedKVCache(configuration: model.configuration, blockSize: configuration.blockSize,
                                  megabytes: configuration.kvCacheMegabytes, type: configuration.kvCacheType)
         }
         kv = KVCacheManager(cache: cache)

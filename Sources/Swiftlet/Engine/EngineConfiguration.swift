@@ -32,12 +32,16 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// With priorities: most tokens batch requests get in a step while interactive requests
     /// are running or waiting (shorter steps, lower interactive latency); nil = no cap.
     public var batchTokensBesideInteractive: Int? = 16
+    /// Most memory the engine may plan for, in MiB (see `MemoryPlan`); nil = what the
+    /// machine has available.
+    public var maxMemoryMegabytes: Int?
 
     public init(threadCount: Int = 2, maxBatchTokens: Int = 512, maxSequences: Int = 64,
                 kvCacheMegabytes: Int = 1024, kvCacheBlocks: Int? = nil, blockSize: Int = 16, kvCacheType: KVCacheType = .f32, maxContext: Int? = nil,
                 prefixCaching: Bool = true, maxDraftTokens: Int = 4, adaptiveDraftLength: Bool = true,
-                kernelPath: KernelPath? = nil) {
+                kernelPath: KernelPath? = nil, maxMemoryMegabytes: Int? = nil) {
         self.kernelPath = kernelPath
+        self.maxMemoryMegabytes = maxMemoryMegabytes
         self.maxDraftTokens = maxDraftTokens
         self.adaptiveDraftLength = adaptiveDraftLength
         self.prefixCaching = prefixCaching
@@ -65,6 +69,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public static let blockSizeRange = 1...1024
     /// Allowed draft lengths.
     public static let maxDraftTokensRange = 0...64
+    /// Allowed memory limits in MiB (up to 1 TiB).
+    public static let maxMemoryMegabytesRange = 1...(1 << 20)
     /// Allowed context lengths (a model's own limit is 2^24).
     public static let maxContextRange = 2...(1 << 24)
 
@@ -92,5 +98,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         if let batchTokensBesideInteractive {
             try check(batchTokensBesideInteractive, Self.maxBatchTokensRange, "batch tokens beside interactive requests")
         }
+        if let maxMemoryMegabytes { try check(maxMemoryMegabytes, Self.maxMemoryMegabytesRange, "memory limit in MB") }
     }
+
+    /// `maxMemoryMegabytes` in bytes (within its range it never overflows).
+    public var maxMemoryBytes: Int? { maxMemoryMegabytes.map { $0 << 20 } }
 }

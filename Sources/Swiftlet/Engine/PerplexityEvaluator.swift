@@ -27,18 +27,22 @@ public final class PerplexityEvaluator {
     /// - Parameters:
     ///   - context: tokens per window, BOS included; 2 through the model's context length.
     ///   - threadCount: compute threads, the caller included.
+    ///   - maxMemoryBytes: refuse (`MemoryPlanError`) when the run state and the weights
+    ///     need more; the machine's available memory is checked in any case.
     /// - Throws: `PerplexityError` for a context out of range.
-    public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default) throws {
+    public init(weights: ModelWeights, context: Int, threadCount: Int, kernels: Kernels = .default, maxMemoryBytes: Int? = nil) throws {
         let configuration = weights.configuration
         guard context >= 2 else { throw PerplexityError.contextTooSmall(context) }
-        guard context <= configuration.contextLength else {
-            throw PerplexityError.contextTooLarge(context: context, modelContext: configuration.contextLength)
+        guard context <= min(configuration.contextLength, Transformer.positionLimit) else {
+            throw PerplexityError.contextTooLarge(context: context, modelContext: min(configuration.contextLength, Transformer.positionLimit))
         }
         self.context = context
         self.configuration = configuration
-        transformer = Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount, kernels: kernels)
+        try MemoryPlan(weights: weights, batchTokens: context, context: context, threads: threadCount, kvCacheTokens: context + 16,
+                       kvCacheType: .f32, sequences: 0).check(limitBytes: maxMemoryBytes)
+        transformer = try Transformer(weights: weights, maxBatchTokens: context, maxContext: context, threadCount: threadCount, kernels: kernels)
         let blockSize = 16
-        let cache = PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
+        let cache = try PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: (context + blockSize - 1) / blockSize)
         self.cache = cache
         // Sized for one window: the whole pool is this one sequence's.
         blockTable = KVCacheManager(cache: cache).allocateSlots(for: 0, tokens: cache.tokenCapacity)!

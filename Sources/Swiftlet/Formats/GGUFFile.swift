@@ -124,7 +124,7 @@ public final class GGUFFile: @unchecked Sendable {
             }
             let typeCode = try reader.read(UInt32.self)
             guard let type = GGMLType(rawValue: typeCode) else {
-                throw ModelFileError.unsupported("tensor '\(name)' has type \(GGMLType.name(ofCode: typeCode)), not one of F32, F16, BF16, Q8_0, Q4_0")
+                throw ModelFileError.malformed("tensor '\(name)' has type code \(typeCode), which is no ggml tensor type")
             }
             let offset = try reader.read(UInt64.self)
             guard index.updateValue(raw.count, forKey: name) == nil else {
@@ -155,7 +155,10 @@ public final class GGUFFile: @unchecked Sendable {
                 }
                 elements = product
             }
-            let byteCount = elements / t.type.blockSize * t.type.blockBytes
+            let (byteCount, bytesOverflow) = (elements / t.type.blockSize).multipliedReportingOverflow(by: t.type.blockBytes)
+            guard !bytesOverflow else {
+                throw ModelFileError.malformed("tensor '\(t.name)' byte count overflows")
+            }
             guard t.offset % UInt64(alignment) == 0 else {
                 throw ModelFileError.malformed("tensor '\(t.name)' offset \(t.offset) is not aligned to \(alignment)")
             }

@@ -10,7 +10,8 @@ import Foundation
 public final class MappedFile: @unchecked Sendable {
     /// The file's bytes; never mutated.
     public let bytes: UnsafeRawBufferPointer
-    private let isMapped: Bool
+    /// Whether `bytes` is a memory map of the file (else a copy in process memory).
+    public let isMapped: Bool
 
     /// Maps the file at `path` read-only.
     /// - Throws: `ModelFileError.io` when the file cannot be opened or mapped.

@@ -1,51 +1,81 @@
 /// The input rows of a linear layer for one step: `(capacity, columns)` floats as computed,
-/// plus the same rows quantized to 8-bit blocks when any weight that reads them is a block
-/// format (Q8_0, Q4_0: llama.cpp's scheme of quantizing activations per row). Each row is
-/// quantized on its own, so a token's blocks never depend on the rest of the batch.
+/// plus the same rows quantized for each block-format activation kind the weights reading
+/// them need (8-bit 32-element blocks for Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL, 8-bit
+/// 256-element blocks for the super-block formats: llama.cpp's scheme of quantizing
+/// activations per row). Each row is quantized on its own, so a token's blocks never depend
+/// on the rest of the batch.
 public final class ActivationBuffer: @unchecked Sendable {
+    /// One quantized copy of the rows: `(capacity, rowBytes)` bytes for weights of `format`.
+    private struct Quantized {
+        let format: WeightFormat
+        let rows: UnsafeMutableRawPointer
+        let bytes: Int
+    }
+
     /// `(capacity, columns)` floats: write rows here, then call `prepare(rows:)`.
     public let floats: UnsafeMutablePointer<Float>
-    /// `(capacity, blockRowBytes)` 8-bit blocks, or nil when no block-format weight reads these rows.
-    private let blocks: UnsafeMutableRawPointer?
-    private let blockFormat: WeightFormat?
-    private let blockRowBytes: Int
+    /// At most one copy per activation kind (`.blocks8`, `.superBlocks8`), in that order.
+    private let quantized: [Quantized]
     public let capacity: Int
     public let columns: Int
     private let floatBytes: Int
-    private let blockBytes: Int
+
+    /// The activation kinds that need a quantized copy, each with the first format of that kind.
+    private static func quantizedFormats(_ formats: [WeightFormat]) -> [WeightFormat] {
+        [WeightFormat.Activations.blocks8, .superBlocks8].compactMap { kind in formats.first { $0.activations == kind } }
+    }
 
     /// Room for `capacity` rows of `columns`, prepared for the weights of `formats`.
-    public init(capacity: Int, columns: Int, formats: [WeightFormat]) {
+    /// - Throws: `AllocationError` when the system refuses the memory.
+    public init(capacity: Int, columns: Int, formats: [WeightFormat]) throws {
         self.capacity = max(1, capacity)
         self.columns = columns
         floatBytes = self.capacity * columns * 4 + 64
-        floats = Memory.allocateZeroed(bytes: floatBytes).bindMemory(to: Float.self, capacity: self.capacity * columns)
-        blockFormat = formats.first { $0.activations == .blocks8 }
-        if let blockFormat {
-            blockRowBytes = blockFormat.activationRowBytes(columns: columns)
-            blockBytes = self.capacity * blockRowBytes + 64
-            blocks = Memory.allocateZeroed(bytes: blockBytes)
-        } else {
-            (blockRowBytes, blockBytes, blocks) = (0, 0, nil)
+        let floatMemory = try Memory.allocateZeroed(bytes: floatBytes)
+        floats = floatMemory.bindMemory(to: Float.self, capacity: self.capacity * columns)
+        var copies: [Quantized] = []
+        for format in Self.quantizedFormats(formats) {
+            let bytes = self.capacity * format.activationRowBytes(columns: columns) + 64
+            do {
+                copies.append(Quantized(format: format, rows: try Memory.allocateZeroed(bytes: bytes), bytes: bytes))
+            } catch {
+                for copy in copies { Memory.deallocateZeroed(copy.rows, bytes: copy.bytes) }
+                Memory.deallocateZeroed(floatMemory, bytes: floatBytes)
+                throw error
+            }
         }
+        quantized = copies
+    }
+
+    /// Bytes `init(capacity:columns:formats:)` allocates (saturating).
+    public static func byteCount(capacity: Int, columns: Int, formats: [WeightFormat]) -> Int {
+        let rows = max(1, capacity)
+        var bytes = MemoryPlan.add(MemoryPlan.multiply(MemoryPlan.multiply(rows, columns), 4), 64)
+        for format in quantizedFormats(formats) {
+            bytes = MemoryPlan.add(bytes, MemoryPlan.add(MemoryPlan.multiply(rows, format.activationRowBytes(columns: columns)), 64))
+        }
+        return bytes
     }
 
     deinit {
         Memory.deallocateZeroed(floats, bytes: floatBytes)
-        if let blocks { Memory.deallocateZeroed(blocks, bytes: blockBytes) }
+        for copy in quantized { Memory.deallocateZeroed(copy.rows, bytes: copy.bytes) }
     }
 
     /// Quantizes rows `0..<rows` for the block-format weights (nothing for float weights).
     /// Call after writing the floats and before multiplying, outside the pool's regions.
     public func prepare(rows: Int, kernels: Kernels) {
-        guard let blocks, let blockFormat else { return }
-        kernels.prepareActivations(type: blockFormat.type.rawValue, floats, into: blocks, m: rows, k: columns)
+        for copy in quantized {
+            kernels.prepareActivations(type: copy.format.type.rawValue, floats, into: copy.rows, m: rows, k: columns)
+        }
     }
 
     /// The prepared rows `format` multiplies.
     @inline(__always)
     func rows(for format: WeightFormat) -> UnsafeRawPointer {
-        if format.activations == .blocks8, let blocks { return UnsafeRawPointer(blocks) }
+        if format.activations != .floats {
+            for copy in quantized where copy.format.activations == format.activations { return UnsafeRawPointer(copy.rows) }
+        }
         return UnsafeRawPointer(floats)
     }
 }

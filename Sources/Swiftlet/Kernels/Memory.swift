@@ -22,13 +22,16 @@ public enum Memory {
     /// sized for the worst case costs what is used). On Linux an anonymous mapping: calloc
     /// takes large blocks from the heap once glibc has raised its mmap threshold after a
     /// large free, and then zeroes, and so backs, all of it.
-    public static func allocateZeroed(bytes: Int) -> UnsafeMutableRawPointer {
+    /// - Throws: `AllocationError` when the system refuses the memory.
+    public static func allocateZeroed(bytes: Int) throws -> UnsafeMutableRawPointer {
+        guard bytes >= 0 else { throw AllocationError(bytes: bytes) }
         #if os(Linux)
         guard let pointer = mmap(nil, max(bytes, 1), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              pointer != MAP_FAILED else { fatalError("out of memory: \(bytes) bytes") }
+              pointer != MAP_FAILED else { throw AllocationError(bytes: bytes) }
         return pointer
         #else
-        return calloc(max(bytes, 1), 1)!
+        guard let pointer = calloc(max(bytes, 1), 1) else { throw AllocationError(bytes: bytes) }
+        return pointer
         #endif
     }
 
@@ -39,5 +42,15 @@ public enum Memory {
         #else
         free(pointer)
         #endif
+    }
+}
+
+/// The system refused an allocation (the memory plan should have refused the settings first).
+public struct AllocationError: Error, CustomStringConvertible, Equatable {
+    /// Bytes asked for.
+    public let bytes: Int
+
+    public var description: String {
+        "out of memory: the system refused \(MemoryPlan.format(bytes)) (\(bytes) bytes); lower --kv-cache-mb, --max-batch-tokens or --context"
     }
 }

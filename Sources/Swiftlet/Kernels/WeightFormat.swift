@@ -7,13 +7,19 @@
 /// | F32 | 1 | 4 | F32 rows |
 /// | F16, BF16 | 1 | 2 | F32 rows (weights widened exactly as read) |
 /// | Q8_0, Q4_0 | 32 | 34, 18 | 8-bit blocks with one scale each, quantized per row |
+/// | Q4_1, Q5_0, Q5_1, IQ4_NL | 32 | 20, 22, 24, 18 | the same 8-bit blocks (Q4_1/Q5_1 take their block sums from the rows' correction terms) |
+/// | Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS | 256 | 84, 110, 144, 176, 210, 136 | 8-bit 256-element blocks with one scale and per-16 sums (Q8_K-style), quantized per row |
 public struct WeightFormat: Sendable, Hashable, CustomStringConvertible {
     /// The format activations are brought to before they meet these weights.
     public enum Activations: Sendable, Hashable {
         /// Rows of F32, as computed.
         case floats
-        /// Rows quantized to 32-element 8-bit blocks (one scale per block), Q8_0-style.
+        /// Rows quantized to 32-element 8-bit blocks (one scale per block), Q8_0-style; the
+        /// layout also yields each block's sum, which the formats with a min (Q4_1, Q5_1) need.
         case blocks8
+        /// Rows quantized to 256-element 8-bit blocks (one scale and sixteen 16-element sums
+        /// per block), Q8_K-style: the super-block formats.
+        case superBlocks8
     }
 
     /// The ggml tensor type.
@@ -31,7 +37,7 @@ public struct WeightFormat: Sendable, Hashable, CustomStringConvertible {
         self.type = type
         blockSize = KernelTypes.blockSize(type.rawValue)
         blockBytes = KernelTypes.blockBytes(type.rawValue)
-        activations = blockSize > 1 ? .blocks8 : .floats
+        activations = blockSize == 1 ? .floats : blockSize == 256 ? .superBlocks8 : .blocks8
     }
 
     /// Every type the kernels multiply as stored.
@@ -53,6 +59,6 @@ public struct WeightFormat: Sendable, Hashable, CustomStringConvertible {
         KernelTypes.dequantizeRow(type: type.rawValue, source, into: destination, count: count)
     }
 
-    /// The format name list for error messages ("F32, F16, BF16, Q8_0, Q4_0").
+    /// The format name list for error messages ("F32, F16, Q4_0, ...").
     public static var supportedNames: String { all.map(\.type.name).joined(separator: ", ") }
 }

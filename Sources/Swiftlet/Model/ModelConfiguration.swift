@@ -1,5 +1,8 @@
-/// The hyperparameters of a Llama-family decoder.
+/// The hyperparameters of a decoder: the shape, and the data that tells the layer loop
+/// what each architecture's layers do (`LayerSpec`, RoPE style, activation, scales).
 public struct ModelConfiguration: Sendable, Equatable, Codable {
+    /// `general.architecture` of the file ("llama" for llama2.c checkpoints).
+    public var architecture: String = "llama"
     /// Width of the residual stream (`llama.embedding_length`).
     public var dimension: Int
     /// Decoder blocks (`llama.block_count`).
@@ -20,6 +23,23 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
     public var ropeFrequencyBase: Float
     /// Whether the classifier reuses the token embedding matrix.
     public var tiedEmbeddings: Bool
+    /// Dimensions of each head that RoPE rotates (the first ones; the rest pass through).
+    public var ropeDimensionCount: Int
+    /// How RoPE pairs dimensions.
+    public var ropeStyle: RopeStyle = .adjacentPairs
+    /// Factor on positions before RoPE for layers without their own (1 / linear scaling factor).
+    public var ropeFrequencyScale: Float = 1
+    /// Factor on the token embeddings (Gemma: √dimension).
+    public var embeddingScale: Float = 1
+    /// The gated feed-forward layer's activation.
+    public var activation: FeedForwardActivation = .silu
+    /// Factor on the scores of attention; nil is 1/√headDimension.
+    public var attentionScale: Float?
+    /// `c · tanh(logit / c)` on the classifier's output when set (Gemma's final soft-capping).
+    public var logitSoftcap: Float?
+    /// Per-layer specs where layers differ (sliding windows, their own RoPE base); nil when
+    /// every layer is `LayerSpec(ropeFrequencyBase: ropeFrequencyBase, ropeFrequencyScale: ropeFrequencyScale)`.
+    public var layerSpecs: [LayerSpec]?
 
     public init(dimension: Int, layerCount: Int, headCount: Int, kvHeadCount: Int, headDimension: Int? = nil,
                 hiddenDimension: Int, vocabularySize: Int, contextLength: Int,
@@ -35,7 +55,19 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         self.rmsNormEpsilon = rmsNormEpsilon
         self.ropeFrequencyBase = ropeFrequencyBase
         self.tiedEmbeddings = tiedEmbeddings
+        ropeDimensionCount = self.headDimension
     }
+
+    /// What layer `index` does.
+    public func layerSpec(_ index: Int) -> LayerSpec {
+        layerSpecs?[index] ?? LayerSpec(ropeFrequencyBase: ropeFrequencyBase, ropeFrequencyScale: ropeFrequencyScale)
+    }
+
+    /// The scale on attention scores.
+    public var scoreScale: Float { attentionScale ?? 1 / Float(headDimension).squareRoot() }
+
+    /// Whether any layer attends through a sliding window.
+    public var hasSlidingWindows: Bool { layerSpecs?.contains { $0.slidingWindow != nil } ?? false }
 
     /// Width of all query heads together.
     public var queryDimension: Int { headCount * headDimension }
@@ -69,5 +101,19 @@ public struct ModelConfiguration: Sendable, Equatable, Codable {
         try check(contextLength > 0 && contextLength <= 1 << 24, "context length \(contextLength) out of range")
         try check(rmsNormEpsilon >= 0 && rmsNormEpsilon < 1, "RMS norm epsilon \(rmsNormEpsilon) out of range")
         try check(ropeFrequencyBase > 1, "RoPE frequency base \(ropeFrequencyBase) out of range")
+        try check(ropeDimensionCount >= 0 && ropeDimensionCount % 2 == 0 && ropeDimensionCount <= headDimension,
+                  "RoPE dimension count \(ropeDimensionCount) must be even and at most the head dimension \(headDimension)")
+        try check(ropeFrequencyScale > 0 && ropeFrequencyScale.isFinite, "RoPE frequency scale \(ropeFrequencyScale) out of range")
+        try check(embeddingScale.isFinite, "embedding scale \(embeddingScale) is not finite")
+        if let attentionScale { try check(attentionScale > 0 && attentionScale.isFinite, "attention scale \(attentionScale) out of range") }
+        if let logitSoftcap { try check(logitSoftcap > 0 && logitSoftcap.isFinite, "final logit soft-capping \(logitSoftcap) out of range") }
+        if let layerSpecs {
+            try check(layerSpecs.count == layerCount, "\(layerSpecs.count) layer specs for \(layerCount) layers")
+            for (i, spec) in layerSpecs.enumerated() {
+                try check(spec.ropeFrequencyBase > 1 && spec.ropeFrequencyBase.isFinite, "layer \(i): RoPE frequency base \(spec.ropeFrequencyBase) out of range")
+                try check(spec.ropeFrequencyScale > 0 && spec.ropeFrequencyScale.isFinite, "layer \(i): RoPE frequency scale \(spec.ropeFrequencyScale) out of range")
+                if let window = spec.slidingWindow { try check(window > 0, "layer \(i): sliding window \(window) must be positive") }
+            }
+        }
     }
 }

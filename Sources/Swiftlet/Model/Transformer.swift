@@ -1,7 +1,12 @@
 import Foundation
 
-/// The Llama decoder: RMSNorm, RoPE on adjacent pairs, grouped-query attention over a paged
-/// KV cache, SwiGLU, and the classifier for the rows that want logits.
+/// The decoder of every supported architecture: one layer recipe built from shared parts
+/// (RMSNorm, projections with optional biases, optional QK-norm, RoPE on adjacent pairs or
+/// split halves, grouped-query attention over a paged KV cache with an optional sliding
+/// window, optional norms after each sublayer, a gated feed-forward layer with SiLU or
+/// GELU), and the classifier for the rows that want logits. What differs between
+/// architectures is data (`ModelConfiguration`, `LayerSpec`, the optional tensors of
+/// `LayerWeights`), never a branch on the architecture's name.
 ///
 /// One entry point, `forward(_:cache:)`, for every kind of step. Linear layers see the
 /// step's tokens as one `(tokens, dim)` matrix, so weights are read once per step for all
@@ -13,8 +18,11 @@ public final class Transformer: @unchecked Sendable {
     public let pool: ThreadPool
     /// Most tokens one step may carry.
     public let maxBatchTokens: Int
-    /// Positions beyond this are rejected by the engine (RoPE table and attention scratch size).
+    /// Positions beyond this are rejected by the engine (attention scratch size).
     public let maxContext: Int
+    /// The longest context any transformer runs (its attention scratch is sized by it), whatever
+    /// the model declares: the engine caps its context here.
+    public static let positionLimit = 1 << 20
     /// Whether the weights stream from memory each step (past the last-level cache); the
     /// kernels then favour single sequential streams.
     public let weightsFromMemory: Bool
@@ -32,8 +40,8 @@ public final class Transformer: @unchecked Sendable {
     private let hb: ActivationBuffer                  // (T, hidden) gate, then SwiGLU output
     private let hb2: UnsafeMutablePointer<Float>      // (T, hidden) up
     private let attentionKernel: PagedAttention       // attention with its own scratch
-    private let ropeCos: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
-    private let ropeSin: UnsafeMutablePointer<Float>  // (maxContext, headDim / 2)
+    private let rotary: RotaryEmbedding               // the step's RoPE angles
+    private let layerSpecs: [LayerSpec]               // (layers) what each layer does
     private let logitInput: ActivationBuffer          // (T, dim) normed rows that want logits
     private let logits: UnsafeMutablePointer<Float>   // (T, vocab)
     private let logitRows: UnsafeMutablePointer<Int32> // (T) batch index of each logit row
@@ -45,57 +53,53 @@ public final class Transformer: @unchecked Sendable {
     ///   - maxContext: longest sequence (defaults to the model's context length).
     ///   - threadCount: compute threads, the caller included.
     ///   - kernels: the CPU path of the kernels (the default path unless given).
+    /// - Throws: `AllocationError` when the system refuses the run state.
     public convenience init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, threadCount: Int,
-                            kernels: Kernels = .default) {
-        self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount),
+                            kernels: Kernels = .default) throws {
+        try self.init(weights: weights, maxBatchTokens: maxBatchTokens, maxContext: maxContext, pool: ThreadPool(threadCount: threadCount),
                   kernels: kernels)
     }
 
     /// Creates the decoder's run state on an existing thread pool (a draft model shares the
     /// target's threads instead of oversubscribing the cores).
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) {
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) throws {
         let c = weights.configuration
         self.kernels = kernels
         configuration = c
         self.weights = weights
         self.maxBatchTokens = max(1, maxBatchTokens)
-        self.maxContext = max(1, min(maxContext ?? c.contextLength, 1 << 20))
+        self.maxContext = max(1, min(maxContext ?? c.contextLength, Self.positionLimit))
         self.pool = pool
         weightsFromMemory = MatrixMultiply.streamsFromMemory(weightBytesPerStep: weights.bytesPerToken)
         let t = self.maxBatchTokens
         var allocations: [(UnsafeMutableRawPointer, Int)] = []
-        func buffer<T>(_ count: Int, _: T.Type = Float.self) -> UnsafeMutablePointer<T> {
+        // An allocation the system refuses frees the ones before it and throws.
+        var complete = false
+        defer { if !complete { for (pointer, bytes) in allocations { Memory.deallocateZeroed(pointer, bytes: bytes) } } }
+        func buffer<T>(_ count: Int, _: T.Type = Float.self) throws -> UnsafeMutablePointer<T> {
             let bytes = max(count, 1) * MemoryLayout<T>.stride + 64  // padded, zeroed, lazily backed
-            let raw = Memory.allocateZeroed(bytes: bytes)
+            let raw = try Memory.allocateZeroed(bytes: bytes)
             allocations.append((raw, bytes))
             return raw.bindMemory(to: T.self, capacity: count)
         }
-        x = buffer(t * c.dimension)
-        xb = ActivationBuffer(capacity: t, columns: c.dimension, formats: weights.inputFormats)
-        xb2 = buffer(t * c.dimension)
-        q = buffer(t * c.queryDimension)
-        k = buffer(t * c.kvDimension)
-        v = buffer(t * c.kvDimension)
-        attention = ActivationBuffer(capacity: t, columns: c.queryDimension, formats: weights.attentionOutputFormats)
-        hb = ActivationBuffer(capacity: t, columns: c.hiddenDimension, formats: weights.downFormats)
-        hb2 = buffer(t * c.hiddenDimension)
-        attentionKernel = PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount,
+        x = try buffer(t * c.dimension)
+        xb = try ActivationBuffer(capacity: t, columns: c.dimension, formats: weights.inputFormats)
+        xb2 = try buffer(t * c.dimension)
+        q = try buffer(t * c.queryDimension)
+        k = try buffer(t * c.kvDimension)
+        v = try buffer(t * c.kvDimension)
+        attention = try ActivationBuffer(capacity: t, columns: c.queryDimension, formats: weights.attentionOutputFormats)
+        hb = try ActivationBuffer(capacity: t, columns: c.hiddenDimension, formats: weights.downFormats)
+        hb2 = try buffer(t * c.hiddenDimension)
+        attentionKernel = try PagedAttention(configuration: c, maxBatchTokens: t, maxContext: self.maxContext, threadCount: pool.threadCount,
                                          kernels: kernels)
-        ropeCos = buffer(self.maxContext * c.headDimension / 2)
-        ropeSin = buffer(self.maxContext * c.headDimension / 2)
-        logitInput = ActivationBuffer(capacity: t, columns: c.dimension, formats: [weights.classifier.format])
-        logits = buffer(t * c.vocabularySize)
-        logitRows = buffer(t, Int32.self)
+        rotary = RotaryEmbedding(configuration: c, factors: weights.ropeFrequencyFactors, maxBatchTokens: t)
+        layerSpecs = (0..<c.layerCount).map { c.layerSpec($0) }
+        logitInput = try ActivationBuffer(capacity: t, columns: c.dimension, formats: [weights.classifier.format])
+        logits = try buffer(t * c.vocabularySize)
+        logitRows = try buffer(t, Int32.self)
         self.allocations = allocations
-        let half = c.headDimension / 2
-        for position in 0..<self.maxContext {
-            for i in 0..<half {
-                let theta = pow(Double(c.ropeFrequencyBase), -2.0 * Double(i) / Double(c.headDimension))
-                let angle = Double(position) * theta
-                ropeCos[position * half + i] = Float(cos(angle))
-                ropeSin[position * half + i] = Float(sin(angle))
-            }
-        }
+        complete = true
     }
 
     deinit {
@@ -108,7 +112,8 @@ public final class Transformer: @unchecked Sendable {
     /// Preconditions (the engine checks them): `batch.tokenCount <= maxBatchTokens`, token
     /// ids below the vocabulary size, positions below `maxContext`, and every sequence's
     /// block table long enough for its positions. A token attends to positions
-    /// `0...position` of its sequence, including earlier tokens of the same step.
+    /// `0...position` of its sequence, including earlier tokens of the same step (the last
+    /// `window` of them in a sliding-window layer).
     public func forward(_ batch: TokenBatch, cache: PagedKVCache) -> Logits {
         let c = configuration
         let n = batch.tokenCount
@@ -122,37 +127,56 @@ public final class Transformer: @unchecked Sendable {
                 weights.tokenEmbedding.copyRow(id, into: x + t * dim)
             }
         }
+        if c.embeddingScale != 1 {
+            for i in 0..<n * dim { x[i] *= c.embeddingScale }
+        }
+        batch.positions.withUnsafeBufferPointer { positions in
+            for t in 0..<n {
+                precondition(positions[t] >= 0 && Int(positions[t]) < maxContext, "position \(positions[t]) beyond context \(maxContext)")
+            }
+            rotary.prepare(positions: positions, count: n)
+        }
 
         for (layerIndex, layer) in weights.layers.enumerated() {
-            for t in 0..<n {
-                kernels.rmsNorm(x + t * dim, weight: layer.attentionNorm, epsilon: c.rmsNormEpsilon, into: xb.floats + t * dim, count: dim)
-            }
+            normRows(x, weight: layer.attentionNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels)
             pool.run { thread in
                 project(xb, layer.query, into: q, rows: n, thread: thread)
                 project(xb, layer.key, into: k, rows: n, thread: thread)
                 project(xb, layer.value, into: v, rows: n, thread: thread)
             }
+            addBias(layer.queryBias, to: q, rows: n, width: c.queryDimension)
+            addBias(layer.keyBias, to: k, rows: n, width: c.kvDimension)
+            addBias(layer.valueBias, to: v, rows: n, width: c.kvDimension)
+            if let norm = layer.queryNorm { normRows(q, weight: norm, into: q, rows: n * c.headCount, width: c.headDimension) }
+            if let norm = layer.keyNorm { normRows(k, weight: norm, into: k, rows: n * c.kvHeadCount, width: c.headDimension) }
             storeKeysAndValues(batch, layer: layerIndex, cache: cache)
-            attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention.floats, pool: pool)
+            attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention.floats, pool: pool,
+                                window: layerSpecs[layerIndex].slidingWindow)
             attention.prepare(rows: n, kernels: kernels)
             pool.run { thread in project(attention, layer.output, into: xb2, rows: n, thread: thread) }
+            addBias(layer.outputBias, to: xb2, rows: n, width: dim)
+            if let norm = layer.postAttentionNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
 
-            for t in 0..<n {
-                kernels.rmsNorm(x + t * dim, weight: layer.ffnNorm, epsilon: c.rmsNormEpsilon, into: xb.floats + t * dim, count: dim)
-            }
+            normRows(x, weight: layer.ffnNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels)
+            let activation = c.activation
             pool.run { thread in
                 let columns = pool.partition(hidden, index: thread, granularity: 16)
                 multiply(xb, layer.gate, into: hb.floats, rows: n, share: columns, thread: thread)
                 multiply(xb, layer.up, into: hb2, rows: n, share: columns, thread: thread)
                 for t in 0..<n {
-                    kernels.swiGLU(hb.floats + t * hidden + columns.lowerBound, up: hb2 + t * hidden + columns.lowerBound, count: columns.count)
+                    let gate = hb.floats + t * hidden + columns.lowerBound, up = hb2 + t * hidden + columns.lowerBound
+                    switch activation {
+                    case .silu: kernels.swiGLU(gate, up: up, count: columns.count)
+                    case .geluTanh: kernels.geGLU(gate, up: up, count: columns.count)
+                    }
                 }
             }
             hb.prepare(rows: n, kernels: kernels)
             pool.run { thread in project(hb, layer.down, into: xb2, rows: n, thread: thread) }
+            if let norm = layer.postFeedForwardNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
         }
 
@@ -169,8 +193,26 @@ public final class Transformer: @unchecked Sendable {
             let rows = rowCount
             logitInput.prepare(rows: rows, kernels: kernels)
             pool.run { thread in project(logitInput, weights.classifier, into: logits, rows: rows, thread: thread) }
+            if let cap = c.logitSoftcap {
+                for i in 0..<rows * c.vocabularySize { logits[i] = cap * tanh(logits[i] / cap) }
+            }
         }
         return Logits(pointer: logits, rowCount: rowCount, vocabularySize: c.vocabularySize)
+    }
+
+    /// RMSNorm of `rows` rows of `width` (the model dimension unless given); `into` may be `x`.
+    @inline(__always)
+    private func normRows(_ x: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                          rows: Int, width: Int? = nil) {
+        let width = width ?? configuration.dimension, epsilon = configuration.rmsNormEpsilon
+        for r in 0..<rows { kernels.rmsNorm(x + r * width, weight: weight, epsilon: epsilon, into: out + r * width, count: width) }
+    }
+
+    /// Adds `bias` `(width)`, when the layer has one, to each of `rows` rows of `width`.
+    @inline(__always)
+    private func addBias(_ bias: UnsafePointer<Float>?, to y: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        guard let bias else { return }
+        for r in 0..<rows { kernels.add(bias, to: y + r * width, count: width) }
     }
 
     /// One thread's share of `y = x · wᵀ` for `rows` activation rows.
@@ -191,21 +233,15 @@ public final class Transformer: @unchecked Sendable {
     /// Applies RoPE to the step's queries and keys, and writes keys and values into the cache.
     private func storeKeysAndValues(_ batch: TokenBatch, layer: Int, cache: PagedKVCache) {
         let c = configuration
-        let hd = c.headDimension, half = hd / 2, qDim = c.queryDimension, kvDim = c.kvDimension
+        let hd = c.headDimension, qDim = c.queryDimension, kvDim = c.kvDimension
         batch.positions.withUnsafeBufferPointer { positions in
         batch.sequences.withUnsafeBufferPointer { sequences in
         batch.blockIDs.withUnsafeBufferPointer { blockIDs in
         batch.tableOffsets.withUnsafeBufferPointer { offsets in
             for t in 0..<batch.tokenCount {
                 let position = Int(positions[t])
-                precondition(position >= 0 && position < maxContext, "position \(position) beyond context \(maxContext)")
-                let cosRow = ropeCos + position * half, sinRow = ropeSin + position * half
-                for head in 0..<c.headCount {
-                    VectorOps.rope(q + t * qDim + head * hd, cos: cosRow, sin: sinRow, headDimension: hd)
-                }
-                for head in 0..<c.kvHeadCount {
-                    VectorOps.rope(k + t * kvDim + head * hd, cos: cosRow, sin: sinRow, headDimension: hd)
-                }
+                rotary.rotate(q + t * qDim, heads: c.headCount, headDimension: hd, token: t, layer: layer)
+                rotary.rotate(k + t * kvDim, heads: c.kvHeadCount, headDimension: hd, token: t, layer: layer)
                 let sequence = Int(sequences[t])
                 let tableIndex = Int(offsets[sequence]) + position / cache.blockSize
                 precondition(tableIndex < Int(offsets[sequence + 1]), "block table too short for position \(position)")

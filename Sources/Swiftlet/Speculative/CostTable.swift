@@ -24,12 +24,14 @@ struct CostTable {
         defer { kv.free(sequence) }
         guard let blocks = kv.allocateSlots(for: sequence, tokens: largest) else { return table }
         var batch = TokenBatch()
+        // Any id the model has (the BOS of most vocabularies; 0 in a one-token vocabulary).
+        let token = Int32(min(1, transformer.configuration.vocabularySize - 1))
         for size in usable {
             var best = Double.infinity
             for _ in 0..<3 {
                 batch.removeAll()
                 let s = batch.addSequence(blockTable: blocks)
-                for p in 0..<size { batch.append(token: 1, position: p, sequence: s, wantsLogits: true) }
+                for p in 0..<size { batch.append(token: token, position: p, sequence: s, wantsLogits: true) }
                 let start = MonotonicClock.now()
                 _ = transformer.forward(batch, cache: kv.cache)
                 best = min(best, MonotonicClock.now() - start)

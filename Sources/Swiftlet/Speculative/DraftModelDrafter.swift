@@ -47,9 +47,9 @@ public final class DraftModelDrafter: Drafter {
             }
         }
         vocabularySize = draftVocabulary
-        transformer = Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool,
+        transformer = try Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool,
                                   kernels: kernels)
-        cache = PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: max(1, kvTokens / 16 + 1))
+        cache = try PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: max(1, kvTokens / 16 + 1))
         kv = KVCacheManager(cache: cache)
     }
 
