@@ -33,9 +33,12 @@ struct InspectCommand: ParsableCommand {
         print(String(format: "parameters: %.2f M (%.1f MiB as F32)", Double(c.parameterCount) / 1e6, Double(c.parameterCount) * 4 / 1_048_576))
         // What `generate` would plan for at its defaults (EngineOptions).
         let defaults = EngineConfiguration(threadCount: ProcessInfo.processInfo.activeProcessorCount, maxBatchTokens: 512, kvCacheMegabytes: 512)
-        let plan = MemoryPlan(model: loaded, configuration: defaults)
-        let available = MemoryPlan.availableMemory().map { ", \(MemoryPlan.format($0)) available" } ?? ""
-        print("memory plan at the defaults (--max-batch-tokens 512, --kv-cache-mb 512, --context \(c.contextLength)): \(plan)\(available)")
+        // The plan needs the weights: only for a file the kernels can run.
+        if loaded.loadError == nil, let weights = try? ModelLoader.load(path: model) {
+            let plan = MemoryPlan(model: weights, configuration: defaults)
+            let available = MemoryPlan.availableMemory().map { ", \(MemoryPlan.format($0)) available" } ?? ""
+            print("memory plan at the defaults (--max-batch-tokens 512, --kv-cache-mb 512, --context \(c.contextLength)): \(plan)\(available)")
+        }
         if let metadata = loaded.metadata, let kind = try? metadata.string("tokenizer.ggml.model") {
             let pre = (try? metadata.string("tokenizer.ggml.pre")) ?? nil
             print("tokenizer: \(kind)\(pre.map { ", pre-tokenizer \($0)" } ?? "")")

@@ -35,8 +35,8 @@ struct ArchitectureFixtureTests {
         let model = try Self.model(name)
         let expected = try Self.expected(name)
         #expect(model.configuration.architecture == (name.hasPrefix("llama") ? "llama" : name))
-        let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2, kernels: Kernels(path: path))
-        let cache = PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: 16, type: .f32)
+        let transformer = try Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2, kernels: Kernels(path: path))
+        let cache = try PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: 16, type: .f32)
         let table = (0..<16).map { _ in cache.blocks.allocate()! }
         var pending = expected.prompt_ids
         var position = 0
@@ -75,11 +75,11 @@ struct ArchitectureFixtureTests {
     func logitsDoNotDependOnTheBatch(name: String) throws {
         let model = try Self.model(name)
         let c = model.configuration
-        let transformer = Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2)
+        let transformer = try Transformer(weights: model.weights, maxBatchTokens: 64, maxContext: 64, threadCount: 2)
         let tokens: [Int32] = (0..<23).map { Int32(3 + ($0 * 37) % 290) }
         let other: [Int32] = (0..<23).map { Int32(5 + ($0 * 53) % 290) }
-        func run(chunk: Int, mixed: Bool) -> [[Float]] {
-            let cache = PagedKVCache(configuration: c, blockSize: 4, blockCount: 32, type: .f32)
+        func run(chunk: Int, mixed: Bool) throws -> [[Float]] {
+            let cache = try PagedKVCache(configuration: c, blockSize: 4, blockCount: 32, type: .f32)
             let tableA = (0..<8).map { _ in cache.blocks.allocate()! }, tableB = (0..<8).map { _ in cache.blocks.allocate()! }
             var rows: [[Float]] = []
             var start = 0
@@ -99,9 +99,9 @@ struct ArchitectureFixtureTests {
             }
             return rows
         }
-        let alone = run(chunk: tokens.count, mixed: false)
-        #expect(run(chunk: 3, mixed: true) == alone, "\(name): chunks of 3 beside another sequence")
-        #expect(run(chunk: 1, mixed: true) == alone, "\(name): one token per step beside another sequence")
+        let alone = try run(chunk: tokens.count, mixed: false)
+        #expect(try run(chunk: 3, mixed: true) == alone, "\(name): chunks of 3 beside another sequence")
+        #expect(try run(chunk: 1, mixed: true) == alone, "\(name): one token per step beside another sequence")
     }
 
     /// Through the engine: outputs with the prefix cache on equal those with it off, and

@@ -115,7 +115,7 @@ struct Block32KernelTests {
     /// The reference dot product: sum over blocks of d*da*S + m*da*Q with exact integers S,
     /// Q, in float64. The kernels' float rounding keeps them within a few ulps of the scale.
     @Test(arguments: types)
-    func dotProductsMatchReference(type: GGMLType) {
+    func dotProductsMatchReference(type: GGMLType) throws {
         let (n, k, m) = (13, 288, 6)
         let bytes = Self.randomBlocks(type, count: n * k / 32, seed: 11)
         var rng = SeededGenerator(seed: 12)
@@ -137,7 +137,7 @@ struct Block32KernelTests {
         let format = WeightFormat(type)!
         for path in KernelTests.paths {
             let kernels = Kernels(path: path)
-            let input = ActivationBuffer(capacity: m, columns: k, formats: [format])
+            let input = try ActivationBuffer(capacity: m, columns: k, formats: [format])
             input.floats.update(from: x, count: m * k)
             input.prepare(rows: m, kernels: kernels)
             var y = [Float](repeating: .nan, count: m * n)

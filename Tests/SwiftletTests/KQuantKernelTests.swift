@@ -219,7 +219,7 @@ struct KQuantKernelTests {
         let x = KernelTests.randomRows(m * k, seed: 7)
         for path in KernelTests.paths {
             let kernels = Kernels(path: path)
-            let input = ActivationBuffer(capacity: m, columns: k, formats: [q8.format, q4k.format])
+            let input = try ActivationBuffer(capacity: m, columns: k, formats: [q8.format, q4k.format])
             input.floats.update(from: x, count: m * k)
             input.prepare(rows: m, kernels: kernels)
             let pool = ThreadPool(threadCount: 2)

@@ -131,7 +131,7 @@ struct PagedAttentionTests {
         let c = setup.configuration
         var rng = SeededGenerator(seed: 13)
         let queries = (0..<(Self.tokens.count * c.queryDimension)).map { _ in rng.nextFloat() * 2 - 1 }  // (T, queryDim)
-        let kernel = PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
+        let kernel = try PagedAttention(configuration: c, maxBatchTokens: Self.tokens.count, maxContext: 64, threadCount: 2)
         for window in [1, 3, shape.blockSize, shape.blockSize + 5, 40] {
             var batch = TokenBatch()
             let ids = setup.tables.map { batch.addSequence(blockTable: $0) }

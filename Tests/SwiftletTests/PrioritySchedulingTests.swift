@@ -8,7 +8,7 @@ struct PrioritySchedulingTests {
     /// A model configuration for caches only (no weights needed).
     static func cache(blocks: Int, blockSize: Int = 4) throws -> PagedKVCache {
         let model = try TestModels.load(TestModels.tiny())
-        return PagedKVCache(configuration: model.configuration, blockSize: blockSize, blockCount: blocks)
+        return try PagedKVCache(configuration: model.configuration, blockSize: blockSize, blockCount: blocks)
     }
 
     static func request(_ id: Int, prompt: Int, priority: RequestPriority) -> Request {
