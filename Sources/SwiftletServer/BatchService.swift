@@ -127,7 +127,7 @@ final class BatchService: Sendable {
             } ?? batch
             if batch.status == "cancelling" { throw CancellationError() }
 
-            let runner = BatchRequestRunner(engine: engine, maxInFlight: 2 * engine.configuration.maxSequences, priority: .batch)
+            let runner = BatchRequestRunner(engine: engine, priority: .batch)
             var counts = batch.request_counts
             _ = try await runner.run(Array(file.jobs.dropFirst(point.entries)), onOutcome: { index, outcome in
                 var line = file.outputLine(for: point.entries + index, outcome: outcome)

@@ -50,6 +50,28 @@ struct PrioritySchedulingTests {
         }
     }
 
+    @Test func batchTokensAreCappedWhileInteractiveRequestsRun() throws {
+        let kv = KVCacheManager(cache: try Self.cache(blocks: 64))
+        let scheduler = Scheduler(kv: kv, maxBatchTokens: 32, maxSequences: 8, batchTokensBesideInteractive: 3)
+        let batch = Self.request(1, prompt: 40, priority: .batch)
+        scheduler.add(batch)
+        let alone = scheduler.schedule()
+        #expect(alone.map(\.tokenCount) == [32])  // no interactive request: the whole budget
+        Self.compute(alone, kv)
+        let interactive = Self.request(2, prompt: 5, priority: .interactive)
+        scheduler.add(interactive)
+        let beside = scheduler.schedule()
+        #expect(beside.map(\.request.id) == [2, 1] && beside.map(\.tokenCount) == [5, 3], "\(beside.map(\.tokenCount))")
+        Self.compute(beside, kv)
+        scheduler.remove(interactive)
+        #expect(scheduler.schedule().map(\.tokenCount) == [5])  // the rest of the prompt, uncapped
+        #expect(throws: GenerationError.self) {
+            var configuration = EngineConfiguration()
+            configuration.batchTokensBesideInteractive = 0
+            try configuration.validate()
+        }
+    }
+
     @Test func kvPressurePreemptsBatchRequestsFirst() throws {
         // 6 blocks of 4 tokens, a batch request admitted first and an interactive one after,
         // both growing past the free blocks: first come, first served preempts the newest

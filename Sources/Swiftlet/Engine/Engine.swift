@@ -115,7 +115,8 @@ public final class Engine: @unchecked Sendable {
         }
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(kv: kv, maxBatchTokens: configuration.maxBatchTokens,
-                              maxSequences: configuration.maxSequences, usesPriorities: configuration.priorityScheduling)
+                              maxSequences: configuration.maxSequences, usesPriorities: configuration.priorityScheduling,
+                              batchTokensBesideInteractive: configuration.batchTokensBesideInteractive)
         output = OutputProcessor(tokenizer: self.tokenizer, vocabularySize: model.configuration.vocabularySize,
                                  maxContext: maxContext, scheduler: scheduler, drafter: drafter)
         metrics.startTime = MonotonicClock.now()

@@ -29,6 +29,9 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// Schedule by `RequestPriority` (interactive work first, batch work preempted first);
     /// off, every request is served first come, first served.
     public var priorityScheduling = true
+    /// With priorities: most tokens batch requests get in a step while interactive requests
+    /// are running or waiting (shorter steps, lower interactive latency); nil = no cap.
+    public var batchTokensBesideInteractive: Int? = 16
     /// Most memory the engine may plan for, in MiB (see `MemoryPlan`); nil = what the
     /// machine has available.
     public var maxMemoryMegabytes: Int?
@@ -92,6 +95,9 @@ public struct EngineConfiguration: Sendable, Equatable {
         try check(blockSize, Self.blockSizeRange, "block size")
         try check(maxDraftTokens, Self.maxDraftTokensRange, "draft tokens")
         if let maxContext { try check(maxContext, Self.maxContextRange, "context") }
+        if let batchTokensBesideInteractive {
+            try check(batchTokensBesideInteractive, Self.maxBatchTokensRange, "batch tokens beside interactive requests")
+        }
         if let maxMemoryMegabytes { try check(maxMemoryMegabytes, Self.maxMemoryMegabytesRange, "memory limit in MB") }
     }
 

@@ -13,12 +13,17 @@ struct ScheduledWork {
 /// running and waiting requests take the budget before any batch request gets a token. The
 /// request preempted under KV pressure is the newest of the lowest priority, and an
 /// interactive request that finds no block or no sequence slot preempts batch requests to
-/// get in. Off, every request counts as the same priority (first come, first served).
+/// get in; while interactive requests are in the engine, batch requests get at most
+/// `batchTokensBesideInteractive` tokens a step. Off, every request counts as the same
+/// priority (first come, first served).
 final class Scheduler {
     let kv: KVCacheManager
     let maxBatchTokens: Int
     let maxSequences: Int
     let usesPriorities: Bool
+    /// Most tokens batch requests get in a step while interactive requests are in the
+    /// engine: small steps keep the interactive ones' latency near an idle engine's.
+    let batchTokensBesideInteractive: Int
     /// Arrival order; preempted requests go back to the front.
     private(set) var waiting: [Request] = []
     /// Admission order (the last is the newest, preempted first).
@@ -39,8 +44,10 @@ final class Scheduler {
         var preempted = false
     }
 
-    init(kv: KVCacheManager, maxBatchTokens: Int, maxSequences: Int, usesPriorities: Bool = true) {
+    init(kv: KVCacheManager, maxBatchTokens: Int, maxSequences: Int, usesPriorities: Bool = true,
+         batchTokensBesideInteractive: Int? = nil) {
         self.kv = kv
+        self.batchTokensBesideInteractive = batchTokensBesideInteractive ?? maxBatchTokens
         self.maxBatchTokens = maxBatchTokens
         self.maxSequences = maxSequences
         self.usesPriorities = usesPriorities
@@ -63,6 +70,9 @@ final class Scheduler {
         var step = Step(budget: maxBatchTokens)
         let levels: [RequestPriority] = usesPriorities ? RequestPriority.allCases.sorted(by: >) : [.interactive]
         for priority in levels {
+            if priority == .batch && (running + waiting).contains(where: { $0.parameters.priority == .interactive }) {
+                step.budget = min(step.budget, batchTokensBesideInteractive)
+            }
             scheduleRunning(at: priority, &step)
             admitWaiting(at: priority, &step)
         }
