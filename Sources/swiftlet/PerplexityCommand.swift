@@ -21,6 +21,9 @@ struct PerplexityCommand: ParsableCommand {
     @Option(name: [.long, .customShort("f")], help: "UTF-8 text file to evaluate.")
     var file: String
 
+    @Flag(name: .long, help: "Use llama-perplexity's windows instead (BOS-prefixed text in full windows, first token replaced by BOS, second half scored), to compare with it.")
+    var llamaCppWindows = false
+
     @Flag(name: .long, help: "Print one JSON object (nll_per_token, perplexity, token_count, windows, context, tokens_per_second).")
     var json = false
 
@@ -45,6 +48,11 @@ struct PerplexityCommand: ParsableCommand {
         }
         let ids = tokenizer.encode(text, addSpecialTokens: false, parseSpecial: false)
         guard !ids.isEmpty else { throw Failure("--file '\(file)' has no tokens") }
+        if llamaCppWindows {
+            let result = try evaluator.evaluateAsLlamaCpp(ids: ids, bos: bos)
+            try report(result)
+            return
+        }
         let windowCount = PerplexityEvaluator.windowCount(tokenCount: ids.count, context: context)
         printError("perplexity: \(ids.count) tokens in \(windowCount) windows of up to \(context) tokens")
 
@@ -54,7 +62,10 @@ struct PerplexityCommand: ParsableCommand {
             FileHandle.standardError.write(Data((interactive ? "\r" + line + "\u{1B}[K" : line + "\n").utf8))
         }
         if interactive { printError("") }
+        try report(result)
+    }
 
+    private func report(_ result: PerplexityResult) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

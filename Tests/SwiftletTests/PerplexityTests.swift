@@ -117,6 +117,31 @@ struct PerplexityTests {
         #expect(seen == Array(0..<expected.windows))
     }
 
+    /// llama-perplexity's windows: BOS + text in full windows (rest dropped), the first token
+    /// of each replaced by BOS, positions context/2 ..< context - 1 scored; the sum equals
+    /// scoring those windows' tail rows one by one.
+    @Test func llamaCppWindowsScoreTheSecondHalfOfFullWindows() throws {
+        let model = try TestModels.load(TestModels.tiny(context: 128, seed: 3, tied: true))
+        let (ids, bos) = try Self.tokens(of: model)
+        let context = 20
+        let evaluator = try PerplexityEvaluator(weights: model.weights, context: context, threadCount: 2)
+        let result = try evaluator.evaluateAsLlamaCpp(ids: ids, bos: bos)
+        let all = [bos] + ids, windows = all.count / context
+        #expect(windows >= 2 && result.windowCount == windows)
+        #expect(result.tokenCount == windows * (context - 1 - context / 2))
+        var total = 0.0
+        for w in 0..<windows {
+            var window = Array(all[(w * context)..<((w + 1) * context)])
+            window[0] = bos
+            let whole = evaluator.score(window: window)
+            let head = evaluator.score(window: Array(window[..<(context / 2 + 1)]))  // rows 0 ..< context/2
+            #expect(whole.count - head.count == context - 1 - context / 2)
+            total += whole.negativeLogLikelihood - head.negativeLogLikelihood
+        }
+        #expect(Self.isClose(result.negativeLogLikelihood, total))
+        #expect(throws: PerplexityError.self) { try evaluator.evaluateAsLlamaCpp(ids: Array(ids[..<5]), bos: bos) }
+    }
+
     @Test func windowsAreBOSPlusConsecutiveChunks() {
         let ids: [Int32] = Array(10..<20)
         let windows = PerplexityEvaluator.windows(of: ids, bos: 1, context: 4)

@@ -66,7 +66,8 @@ public final class PerplexityEvaluator {
 
     /// Runs one window (BOS first, at most `context` tokens, ids inside the vocabulary) and
     /// returns the summed negative log-likelihood of its tokens after the first, and their count.
-    public func score(window: [Int32]) -> (negativeLogLikelihood: Double, count: Int) {
+    /// With `firstScored` p > 0 only the tokens after position p count (those predicted from p on).
+    public func score(window: [Int32], firstScored: Int = 0) -> (negativeLogLikelihood: Double, count: Int) {
         precondition(window.count <= context, "window of \(window.count) tokens (context \(context))")
         guard window.count >= 2 else { return (0, 0) }
         let scored = window.count - 1
@@ -88,8 +89,36 @@ public final class PerplexityEvaluator {
             }
         }
         var total = 0.0
-        for row in 0..<scored { total += rowLosses[row] }
-        return (total, scored)
+        let first = min(max(0, firstScored), scored)
+        for row in first..<scored { total += rowLosses[row] }
+        return (total, scored - first)
+    }
+
+    /// llama.cpp's `llama-perplexity` protocol, for comparing with it: `ids` (the text's
+    /// tokens, without BOS) are prefixed with BOS and cut into `ids.count + 1` / context full
+    /// windows (the rest dropped); each window's first token is replaced by BOS, and only the
+    /// tokens predicted from positions context/2 ..< context - 1 are scored.
+    /// - Throws: as `evaluate`, and `PerplexityError.emptyText` when no full window fits.
+    public func evaluateAsLlamaCpp(ids: [Int32], bos: Int32) throws -> PerplexityResult {
+        let all = [bos] + ids
+        guard all.count >= context else { throw PerplexityError.emptyText }
+        let vocabularySize = configuration.vocabularySize
+        if let bad = all.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+            throw PerplexityError.tokenOutOfVocabulary(id: bad, vocabularySize: vocabularySize)
+        }
+        var result = PerplexityResult(context: context)
+        for start in stride(from: 0, through: all.count - context, by: context) {
+            var window = Array(all[start..<(start + context)])
+            window[0] = bos
+            let clock = MonotonicClock.now()
+            let (loss, count) = score(window: window, firstScored: context / 2)
+            result.seconds += MonotonicClock.now() - clock
+            result.negativeLogLikelihood += loss
+            result.tokenCount += count
+            result.processedTokens += window.count
+            result.windowCount += 1
+        }
+        return result
     }
 
     /// Evaluates `ids` (the text's tokens, without BOS).
