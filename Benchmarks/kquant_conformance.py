@@ -97,8 +97,9 @@ def swiftlet_greedy(model, ids, n):
 def perplexities(model):
     ours = json.loads(subprocess.run([SWIFTLET, "perplexity", "--model", model, "--file", TEXT, "--threads", "2", "--json"],
                                      check=True, capture_output=True, text=True).stdout)["perplexity"]
-    log = subprocess.run([os.path.join(LLAMA_BIN, "llama-perplexity"), "-m", model, "-f", TEXT, "-c", "512", "-t", "2"],
-                         env=env(), capture_output=True, text=True).stderr
+    run = subprocess.run([os.path.join(LLAMA_BIN, "llama-perplexity"), "-m", model, "-f", TEXT, "-c", "512", "-t", "2"],
+                         env=env(), capture_output=True, text=True)
+    log = run.stdout + run.stderr
     theirs = float(re.search(r"Final estimate: PPL = ([0-9.]+)", log).group(1))
     return ours, theirs
 
@@ -106,12 +107,13 @@ def perplexities(model):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("models", nargs="+")
-    parser.add_argument("--f16", default=os.path.join(ROOT, "Models", "shakespeare-target.gguf"))
+    parser.add_argument("--f16", default=os.path.join(ROOT, "Models", "shakespeare-target.gguf"),
+                        help="the unquantized file for the relative columns ('' to leave them out)")
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--skip-perplexity", action="store_true")
     args = parser.parse_args()
     texts = prompts()
-    base = None if args.skip_perplexity else perplexities(args.f16)
+    base = None if args.skip_perplexity or not args.f16 else perplexities(args.f16)
     print("| file | greedy prompts equal (to first gap < 0.01) | compared steps | swiftlet ppl | llama.cpp ppl | ratio | swiftlet / own F16 | llama.cpp / own F16 |")
     print("|---|---|---|---|---|---|---|---|")
     if base:
@@ -127,10 +129,11 @@ def main():
             else:
                 first = next(i for i in range(limit) if ours[i] != greedy[i])
                 print(f"<!-- {os.path.basename(model)}: prompt {ids} differs at step {first} of {limit}: {ours[:limit]} vs {greedy[:limit]} -->")
-        if base:
+        if not args.skip_perplexity:
             ours, theirs = perplexities(model)
+            relative = f"{ours / base[0]:.4f} | {theirs / base[1]:.4f}" if base else "- | -"
             print(f"| {os.path.basename(model)} | {equal}/{len(texts)} | {steps} | {ours:.4f} | {theirs:.4f} | {ours / theirs:.4f} | "
-                  f"{ours / base[0]:.4f} | {theirs / base[1]:.4f} |")
+                  f"{relative} |")
         else:
             print(f"| {os.path.basename(model)} | {equal}/{len(texts)} | {steps} | - | - | - | - | - |")
 
