@@ -36,6 +36,20 @@ struct QuantizeFileTests {
         #expect(model.weights.layers[0].down.format.type == type)
     }
 
+    /// A super-block type on matrices whose rows are not whole 256-element blocks (dim 64)
+    /// falls back as llama.cpp's quantizer does; rows of 256 (hidden) take the type itself.
+    @Test(arguments: [(GGMLType.q4_K, GGMLType.q5_0), (.q6_K, .q8_0), (.q3_K, .iq4_nl), (.q5_K, .q5_1)])
+    func superBlockTypesFallBackOnShortRows(type: GGMLType, fallback: GGMLType) throws {
+        let source = try GGUFFile(file: MappedFile(bytes: TestModels.tiny(dimension: 64, hidden: 256)))
+        let bytes = try WeightQuantizer.quantize(source, to: type).serialized()
+        let file = try GGUFFile(file: MappedFile(bytes: bytes))
+        #expect(file.tensor(named: "blk.0.attn_q.weight")?.type == fallback)  // rows of 64
+        #expect(file.tensor(named: "blk.0.ffn_down.weight")?.type == type)  // rows of 256
+        #expect(try file.metadata.int("general.file_type") == WeightQuantizer.fileTypeCode(of: type))
+        let model = try ModelLoader.load(file: MappedFile(bytes: bytes))
+        #expect(model.weights.layers[0].down.format.type == type)
+    }
+
     @Test func quantizerRefusesWhatItCannotWrite() throws {
         let source = try GGUFFile(file: MappedFile(bytes: TestModels.tiny()))
         #expect(throws: WeightQuantizer.Failure.self) { try WeightQuantizer.quantize(source, to: .iq2_xs) }
