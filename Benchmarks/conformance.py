@@ -13,7 +13,7 @@ llama-quantize (into Benchmarks/.work/conformance/), then:
     --llama-cpp-windows` (text prefixed with BOS, full 512-token windows, each window's first
     token replaced by BOS, the second half of each window scored).
 Prints one markdown table. Usage (repository root, Swiftlet built in release):
-    python3 Benchmarks/conformance.py [--types Q4_1,Q5_0,Q5_1,IQ4_NL] [--tokens 32]
+    python3 Benchmarks/conformance.py [--types Q4_1,Q5_0,...] (default: the ten of issue 12) [--tokens 32]
 """
 import argparse
 import json
@@ -123,7 +123,7 @@ def swiftlet_perplexity(model, threads):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--types", default="Q4_1,Q5_0,Q5_1,IQ4_NL")
+    parser.add_argument("--types", default="Q4_1,Q5_0,Q5_1,Q2_K,Q3_K_M,Q4_K_M,Q5_K_M,Q6_K,IQ4_NL,IQ4_XS")
     parser.add_argument("--tokens", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--no-perplexity", action="store_true", help="compare greedy ids only")

@@ -5,6 +5,11 @@
 #   stories15M-f32.gguf   stories15M-q8_0.gguf
 #   stories110M-f32.gguf  stories110M-q8_0.gguf  (and -q4_0 of both shapes)
 #
+# and, when llama.cpp is built (Benchmarks/build-llama-cpp.sh), stories110M in the types
+# of issue 12 written by llama.cpp's own llama-quantize from the F32 file:
+#   stories110M-q4_1.gguf stories110M-q5_0.gguf stories110M-q4_k_m.gguf
+#   stories110M-q5_k_m.gguf stories110M-q6_k.gguf stories110M-iq4_xs.gguf
+#
 # Creates the Python venv Benchmarks/.venv from Benchmarks/requirements.txt if
 # needed. Idempotent: an existing model file is kept (use --force to remake).
 # All files use the same fixed seed, so every machine gets identical bytes.
@@ -70,4 +75,21 @@ for shape in "${SHAPES[@]}"; do
         fi
     done
 done
+# ------------------------------------------- llama-quantize copies (optional) --
+QUANTIZE="$BENCH_DIR/peers/llama.cpp-build/bin/llama-quantize"
+LLAMA_TYPES=(Q4_1 Q5_0 Q4_K_M Q5_K_M Q6_K IQ4_XS)
+if [[ -x "$QUANTIZE" ]]; then
+    for type in "${LLAMA_TYPES[@]}"; do
+        out="$WORK/stories110M-${type,,}.gguf"
+        if [[ -f "$out" && $FORCE -eq 0 ]]; then
+            log "exists: $out"
+        else
+            log "making $out (llama-quantize $type)"
+            LD_LIBRARY_PATH="$(dirname "$QUANTIZE")" "$QUANTIZE" "$WORK/stories110M-f32.gguf" "$out" "$type" 2 > "$out.log" 2>&1 \
+                || { log "ERROR: llama-quantize $type failed, see $out.log"; exit 1; }
+        fi
+    done
+else
+    log "llama.cpp not built: skipping the llama-quantize copies (${LLAMA_TYPES[*]})"
+fi
 log "models ready in $WORK"

@@ -44,12 +44,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Schedule first come, first served: batch lines get no lower priority than interactive requests.")
     var fcfs = false
 
+    @Option(name: .long, help: "Most tokens batch lines get in a step while interactive requests are served (with priorities).")
+    var batchTokensBesideInteractive: Int = 16
+
+    @Option(name: .customLong("interactive-window-ms"), help: "Milliseconds batch lines stay capped after the last interactive request left (0 = only while one runs).")
+    var interactiveWindowMilliseconds: Int = 1000
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard maxQueue >= 0 else { throw ValidationError("--max-queue must be at least 0") }
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must be at least 0") }
         guard (1...64).contains(draftTokens) else { throw ValidationError("--draft-tokens must be between 1 and 64") }
+        guard EngineConfiguration.maxBatchTokensRange.contains(batchTokensBesideInteractive) else {
+            throw ValidationError("--batch-tokens-beside-interactive must be between 1 and \(EngineConfiguration.maxBatchTokensRange.upperBound)")
+        }
+        guard EngineConfiguration.interactiveWindowMillisecondsRange.contains(interactiveWindowMilliseconds) else {
+            throw ValidationError("--interactive-window-ms must be between 0 and \(EngineConfiguration.interactiveWindowMillisecondsRange.upperBound)")
+        }
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
     }
 
@@ -61,10 +73,12 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         let path = try engine.modelPath()
-        let fcfs = self.fcfs
+        let (fcfs, batchTokens, window) = (self.fcfs, batchTokensBesideInteractive, interactiveWindowMilliseconds)
         let (engine, model) = try self.engine.makeEngine {
             $0.maxDraftTokens = draftTokens
             $0.priorityScheduling = !fcfs
+            $0.batchTokensBesideInteractive = batchTokens
+            $0.interactiveWindowMilliseconds = window
         }
         let template = templateFile ?? SwiftletServer.chatTemplate(of: model)
         let name = servedModelName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent

@@ -290,20 +290,52 @@ struct KernelTests {
         #expect(abs(x[4] - Float(2 * cos(-2.0) - 3 * sin(-2.0))) < 1e-5)
     }
 
-    @Test func threadPoolRunsEveryIndexOnce() {
+    @Test func threadPoolRunsEveryPartOnce() {
         for threads in [1, 2, 3] {
             let pool = ThreadPool(threadCount: threads)
-            for _ in 0..<200 {
-                let hits = UnsafeMutablePointer<Int>.allocate(capacity: threads)
-                hits.initialize(repeating: 0, count: threads)
-                pool.run { hits[$0] += 1 }
-                #expect((0..<threads).allSatisfy { hits[$0] == 1 })
+            // Back-to-back regions of changing size: a thread still finishing one region
+            // must never take a part of the next.
+            for round in 0..<2_000 {
+                let parts = 1 + round % 13
+                let hits = UnsafeMutablePointer<Int>.allocate(capacity: parts)
+                hits.initialize(repeating: 0, count: parts)
+                pool.run(parts: parts) { part, thread in
+                    precondition(thread >= 0 && thread < threads)
+                    hits[part] += 1
+                }
+                #expect((0..<parts).allSatisfy { hits[$0] == 1 })
                 hits.deallocate()
             }
-            var covered = Set<Int>()
-            for index in 0..<threads { covered.formUnion(pool.partition(103, index: index, granularity: 4)) }
-            #expect(covered == Set(0..<103))
+            for parts in [1, 3, pool.parts(103, granularity: 4)] {
+                var covered = [Int]()
+                for part in 0..<parts { covered += Array(pool.partition(103, part: part, of: parts, granularity: 4)) }
+                #expect(covered == Array(0..<103))
+            }
         }
+    }
+
+    /// A thread that stalls (here: sleeps, as one descheduled on a busy machine would) holds
+    /// up only the part it is in: the caller takes the rest of its home range.
+    @Test func threadPoolTakesAStalledThreadsParts() {
+        let pool = ThreadPool(threadCount: 2)
+        let parts = 8
+        let owners = UnsafeMutablePointer<Int>.allocate(capacity: parts)
+        defer { owners.deallocate() }
+        owners.initialize(repeating: -1, count: parts)
+        pool.run(parts: parts) { part, thread in
+            owners[part] = thread
+            if thread == 1 { usleep(200_000) }
+        }
+        #expect((0..<parts).allSatisfy { owners[$0] == 0 || owners[$0] == 1 })
+        // A static split gives each thread its four; the worker ran at most one part.
+        #expect((0..<parts).filter { owners[$0] == 0 }.count >= parts - 1)
+        // With nobody stalling, each thread keeps to its home range (same rows every step).
+        var quietRuns = 0
+        for _ in 0..<50 {
+            pool.run(parts: parts) { part, thread in owners[part] = thread; usleep(2_000) }
+            if (0..<parts).allSatisfy({ owners[$0] == ($0 < parts / 2 ? 0 : 1) }) { quietRuns += 1 }
+        }
+        #expect(quietRuns > 0)
     }
 
     @Test func dequantizationMatchesFormats() {

@@ -53,22 +53,70 @@ struct PrioritySchedulingTests {
     @Test func batchTokensAreCappedWhileInteractiveRequestsRun() throws {
         let kv = KVCacheManager(cache: try Self.cache(blocks: 64))
         let scheduler = Scheduler(kv: kv, maxBatchTokens: 32, maxSequences: 8, batchTokensBesideInteractive: 3)
-        let batch = Self.request(1, prompt: 40, priority: .batch)
+        let batch = Self.request(1, prompt: 80, priority: .batch)
         scheduler.add(batch)
         let alone = scheduler.schedule()
         #expect(alone.map(\.tokenCount) == [32])  // no interactive request: the whole budget
         Self.compute(alone, kv)
         let interactive = Self.request(2, prompt: 5, priority: .interactive)
         scheduler.add(interactive)
+        // Its prompt's step carries no batch token: its first token waits for nothing else.
+        let prefill = scheduler.schedule()
+        #expect(prefill.map(\.request.id) == [2] && prefill.map(\.tokenCount) == [5], "\(prefill.map(\.tokenCount))")
+        Self.compute(prefill, kv)
+        interactive.tokens.append(5)
         let beside = scheduler.schedule()
-        #expect(beside.map(\.request.id) == [2, 1] && beside.map(\.tokenCount) == [5, 3], "\(beside.map(\.tokenCount))")
+        #expect(beside.map(\.request.id) == [2, 1] && beside.map(\.tokenCount) == [1, 3], "\(beside.map(\.tokenCount))")
         Self.compute(beside, kv)
         scheduler.remove(interactive)
-        #expect(scheduler.schedule().map(\.tokenCount) == [5])  // the rest of the prompt, uncapped
-        #expect(throws: GenerationError.self) {
+        #expect(scheduler.schedule().map(\.tokenCount) == [32])  // no window: uncapped at once
+        for (setting, valid) in [(0, false), (1, true), (nil, true)] as [(Int?, Bool)] {
             var configuration = EngineConfiguration()
-            configuration.batchTokensBesideInteractive = 0
-            try configuration.validate()
+            configuration.batchTokensBesideInteractive = setting
+            #expect(((try? configuration.validate()) != nil) == valid, "\(String(describing: setting))")
+        }
+    }
+
+    /// A clock the tests move by hand.
+    final class TestClock: @unchecked Sendable {
+        var seconds = 0.0
+    }
+
+    @Test func batchStaysCappedForTheInteractiveWindow() throws {
+        let clock = TestClock()
+        for (priorities, cap) in [(true, 3), (false, 3), (true, nil)] as [(Bool, Int?)] {
+            clock.seconds = 100
+            let kv = KVCacheManager(cache: try Self.cache(blocks: 64))
+            let scheduler = Scheduler(kv: kv, maxBatchTokens: 32, maxSequences: 8, usesPriorities: priorities,
+                                      batchTokensBesideInteractive: cap, interactiveWindow: 1.0, now: { clock.seconds })
+            let batch = Self.request(1, prompt: 200, priority: .batch)
+            scheduler.add(batch)
+            Self.compute(scheduler.schedule(), kv)
+            let interactive = Self.request(2, prompt: 2, priority: .interactive)
+            scheduler.add(interactive)
+            Self.compute(scheduler.schedule(), kv)
+            interactive.tokens.append(5)
+            Self.compute(scheduler.schedule(), kv)
+            scheduler.remove(interactive)
+            // Gone for half the window: batch work stays capped; past the window it is not.
+            clock.seconds += 0.5
+            let withinWork = scheduler.schedule()
+            let within = withinWork.map(\.tokenCount)
+            Self.compute(withinWork, kv)
+            clock.seconds += 0.6
+            let after = scheduler.schedule().map(\.tokenCount)
+            if priorities && cap != nil {
+                #expect(within == [3] && after == [32], "\(within) \(after)")
+                #expect(scheduler.lastInteractiveTime == 100)
+            } else {
+                // First come, first served, or no cap: the window changes nothing.
+                #expect(within == [32] && after == [32], "\(priorities) \(String(describing: cap)): \(within) \(after)")
+            }
+        }
+        for (window, valid) in [(-1, false), (0, true), (3_600_000, true), (3_600_001, false)] {
+            var configuration = EngineConfiguration()
+            configuration.interactiveWindowMilliseconds = window
+            #expect(((try? configuration.validate()) != nil) == valid, "\(window)")
         }
     }
 

@@ -116,7 +116,8 @@ public final class Engine: @unchecked Sendable {
         cache.blocks.cachingEnabled = configuration.prefixCaching
         scheduler = Scheduler(kv: kv, maxBatchTokens: configuration.maxBatchTokens,
                               maxSequences: configuration.maxSequences, usesPriorities: configuration.priorityScheduling,
-                              batchTokensBesideInteractive: configuration.batchTokensBesideInteractive)
+                              batchTokensBesideInteractive: configuration.batchTokensBesideInteractive,
+                              interactiveWindow: Double(configuration.interactiveWindowMilliseconds) / 1000)
         output = OutputProcessor(tokenizer: self.tokenizer, vocabularySize: model.configuration.vocabularySize,
                                  maxContext: maxContext, scheduler: scheduler, drafter: drafter)
         metrics.startTime = MonotonicClock.now()

@@ -32,6 +32,10 @@ public struct EngineConfiguration: Sendable, Equatable {
     /// With priorities: most tokens batch requests get in a step while interactive requests
     /// are running or waiting (shorter steps, lower interactive latency); nil = no cap.
     public var batchTokensBesideInteractive: Int? = 16
+    /// With that cap: how long batch requests stay capped after the last step that saw an
+    /// interactive request, in milliseconds (a steady interactive stream then never finds a
+    /// full batch step in its way); 0 = only while one is in the engine.
+    public var interactiveWindowMilliseconds = 1000
     /// Most memory the engine may plan for, in MiB (see `MemoryPlan`); nil = what the
     /// machine has available.
     public var maxMemoryMegabytes: Int?
@@ -69,6 +73,8 @@ public struct EngineConfiguration: Sendable, Equatable {
     public static let blockSizeRange = 1...1024
     /// Allowed draft lengths.
     public static let maxDraftTokensRange = 0...64
+    /// Allowed interactive windows in milliseconds (up to an hour).
+    public static let interactiveWindowMillisecondsRange = 0...3_600_000
     /// Allowed memory limits in MiB (up to 1 TiB).
     public static let maxMemoryMegabytesRange = 1...(1 << 20)
     /// Allowed context lengths (a model's own limit is 2^24).
@@ -98,6 +104,7 @@ public struct EngineConfiguration: Sendable, Equatable {
         if let batchTokensBesideInteractive {
             try check(batchTokensBesideInteractive, Self.maxBatchTokensRange, "batch tokens beside interactive requests")
         }
+        try check(interactiveWindowMilliseconds, Self.interactiveWindowMillisecondsRange, "interactive window in milliseconds")
         if let maxMemoryMegabytes { try check(maxMemoryMegabytes, Self.maxMemoryMegabytesRange, "memory limit in MB") }
     }
 

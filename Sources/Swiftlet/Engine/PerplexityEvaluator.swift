@@ -81,8 +81,9 @@ public final class PerplexityEvaluator {
         let pool = transformer.pool
         rowLosses.withUnsafeMutableBufferPointer { losses in
             window.withUnsafeBufferPointer { tokens in
-                pool.run { thread in
-                    for row in pool.partition(scored, index: thread) {
+                let parts = pool.parts(scored)
+                pool.run(parts: parts) { part, _ in
+                    for row in pool.partition(scored, part: part, of: parts) {
                         losses[row] = Self.negativeLogSoftmax(logits.row(row), at: Int(tokens[row + 1]))
                     }
                 }

@@ -13,9 +13,11 @@ struct ScheduledWork {
 /// running and waiting requests take the budget before any batch request gets a token. The
 /// request preempted under KV pressure is the newest of the lowest priority, and an
 /// interactive request that finds no block or no sequence slot preempts batch requests to
-/// get in; while interactive requests are in the engine, batch requests get at most
-/// `batchTokensBesideInteractive` tokens a step. Off, every request counts as the same
-/// priority (first come, first served).
+/// get in. While interactive requests are in the engine, and for `interactiveWindow` seconds
+/// after the last step that saw one, batch requests get at most `batchTokensBesideInteractive`
+/// tokens a step (so the next request of a steady interactive stream finds a short step in
+/// its way, not a full batch step); a step that prefills an interactive prompt carries no
+/// batch tokens. Off, every request counts as the same priority (first come, first served).
 final class Scheduler {
     let kv: KVCacheManager
     let maxBatchTokens: Int
@@ -24,6 +26,15 @@ final class Scheduler {
     /// Most tokens batch requests get in a step while interactive requests are in the
     /// engine: small steps keep the interactive ones' latency near an idle engine's.
     let batchTokensBesideInteractive: Int
+    /// Whether batch work yields to interactive work at all (a cap was given).
+    let capsBatchWork: Bool
+    /// Seconds after the last step that saw an interactive request during which batch
+    /// requests stay capped.
+    let interactiveWindow: Double
+    /// The clock the window is measured on, in seconds (injected by tests).
+    private let now: () -> Double
+    /// When a step last saw an interactive request, running or waiting.
+    private(set) var lastInteractiveTime: Double?
     /// Arrival order; preempted requests go back to the front.
     private(set) var waiting: [Request] = []
     /// Admission order (the last is the newest, preempted first).
@@ -45,9 +56,13 @@ final class Scheduler {
     }
 
     init(kv: KVCacheManager, maxBatchTokens: Int, maxSequences: Int, usesPriorities: Bool = true,
-         batchTokensBesideInteractive: Int? = nil) {
+         batchTokensBesideInteractive: Int? = nil, interactiveWindow: Double = 0,
+         now: @escaping () -> Double = MonotonicClock.now) {
         self.kv = kv
         self.batchTokensBesideInteractive = batchTokensBesideInteractive ?? maxBatchTokens
+        capsBatchWork = batchTokensBesideInteractive != nil
+        self.interactiveWindow = interactiveWindow
+        self.now = now
         self.maxBatchTokens = maxBatchTokens
         self.maxSequences = maxSequences
         self.usesPriorities = usesPriorities
@@ -69,14 +84,32 @@ final class Scheduler {
         exhausted.removeAll()
         var step = Step(budget: maxBatchTokens)
         let levels: [RequestPriority] = usesPriorities ? RequestPriority.allCases.sorted(by: >) : [.interactive]
+        let capped = usesPriorities && capsBatchWork && interactiveWorkIsRecent()
         for priority in levels {
-            if priority == .batch && (running + waiting).contains(where: { $0.parameters.priority == .interactive }) {
+            if priority == .batch && capped {
                 step.budget = min(step.budget, batchTokensBesideInteractive)
+                // An interactive prompt in this step waits for the whole step's forward.
+                if step.work.contains(where: { $0.request.computedTokenCount < $0.request.promptTokens.count }) {
+                    step.budget = 0
+                }
             }
             scheduleRunning(at: priority, &step)
             admitWaiting(at: priority, &step)
         }
         return step.work
+    }
+
+    /// Whether an interactive request is in the engine, or was within `interactiveWindow`
+    /// seconds (notes the time when one is).
+    private func interactiveWorkIsRecent() -> Bool {
+        let time = now()
+        if running.contains(where: { $0.parameters.priority == .interactive })
+            || waiting.contains(where: { $0.parameters.priority == .interactive }) {
+            lastInteractiveTime = time
+            return true
+        }
+        guard let lastInteractiveTime else { return false }
+        return time - lastInteractiveTime < interactiveWindow
     }
 
     /// Gives running requests of `priority` their tokens, in admission order.

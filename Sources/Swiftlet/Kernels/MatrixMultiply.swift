@@ -27,8 +27,9 @@ public enum MatrixMultiply {
     /// `x`, which must already be prepared (`ActivationBuffer.prepare(rows:)`).
     public static func multiply(_ x: ActivationBuffer, _ w: WeightMatrix, into y: UnsafeMutablePointer<Float>, m: Int,
                                 pool: ThreadPool, fromMemory: Bool = false, kernels: Kernels = .default) {
-        pool.run { thread in
-            let share = pool.partition(w.rows, index: thread, granularity: 4)
+        let parts = pool.parts(w.rows, granularity: 4)
+        pool.run(parts: parts) { part, thread in
+            let share = pool.partition(w.rows, part: part, of: parts, granularity: 4)
             multiply(x, w, into: y, m: m, share: share, scratch: pool.scratch(thread), fromMemory: fromMemory, kernels: kernels)
         }
     }

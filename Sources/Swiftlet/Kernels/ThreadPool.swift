@@ -6,6 +6,15 @@ import Synchronization
 
 /// A fixed set of compute threads that run one parallel region at a time, fork/join style.
 ///
+/// A region is split into parts. Each thread owns a contiguous home range of them (thread t
+/// the t-th of `threadCount` equal ranges, so on a quiet machine every thread streams the
+/// same rows of each weight matrix, step after step) and, when its own are done, takes the
+/// parts other threads have not started yet. A thread that lost its core to another process
+/// therefore delays the region by at most the part it is in, not by its whole share: on two
+/// busy cores a static split made every one of a decode step's ~50 regions wait for a
+/// descheduled worker. Which thread computes a part never changes a result: the kernels sum
+/// each output in one fixed order.
+///
 /// The caller thread takes part as thread 0, so a pool of `threadCount` uses `threadCount - 1`
 /// workers. Workers spin briefly between regions (a decode step runs ~50 regions back to
 /// back, so waking through the kernel each time would cost more than the work) and then
@@ -18,11 +27,14 @@ public final class ThreadPool: @unchecked Sendable {
     private let scratchBase: UnsafeMutablePointer<Float>
     /// Floats of scratch each thread owns (256 KiB).
     public static let scratchFloats = 65_536
+    /// Parts per thread that `parts(_:granularity:)` aims for: enough for the others to
+    /// absorb a stalled thread's share, few enough that each part is a long run of rows.
+    public static let partsPerThread = 4
 
     /// Creates a pool of `threadCount` threads (at least 1), the caller included.
     public init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
-        shared = SharedState()
+        shared = SharedState(threadCount: self.threadCount)
         scratchBase = UnsafeMutableRawPointer.allocate(byteCount: self.threadCount * Self.scratchFloats * 4, alignment: 64)
             .bindMemory(to: Float.self, capacity: self.threadCount * Self.scratchFloats)
         for index in 1..<self.threadCount {
@@ -45,23 +57,33 @@ public final class ThreadPool: @unchecked Sendable {
         UnsafeMutableBufferPointer(start: scratchBase + index * Self.scratchFloats, count: Self.scratchFloats)
     }
 
-    /// Runs `body(threadIndex)` on every thread of the pool, `threadIndex` in
-    /// `0..<threadCount`, and returns when all have finished. Not reentrant.
-    public func run(_ body: (Int) -> Void) {
-        if threadCount == 1 {
-            body(0)
+    /// Runs `body(part, thread)` once for every `part` in `0..<parts`, spread over the pool's
+    /// threads (`thread` in `0..<threadCount` says whose scratch to use; a thread runs its
+    /// parts one after another), and returns when all parts have finished. Not reentrant.
+    public func run(parts: Int, _ body: (_ part: Int, _ thread: Int) -> Void) {
+        guard parts > 0 else { return }
+        if threadCount == 1 || parts == 1 {
+            for part in 0..<parts { body(part, 0) }
             return
         }
-        shared.run(workerCount: threadCount - 1, body)
+        shared.run(parts: parts, body)
     }
 
-    /// Splits `0..<count` into `threadCount` contiguous parts whose bounds are multiples
-    /// of `granularity` (except the end) and returns part `index`.
+    /// How many parts a region over `count` items should have when each part's bounds must
+    /// be multiples of `granularity`: `partsPerThread` per thread, fewer for small counts.
     @inline(__always)
-    public func partition(_ count: Int, index: Int, granularity: Int = 1) -> Range<Int> {
+    public func parts(_ count: Int, granularity: Int = 1) -> Int {
         let units = (count + granularity - 1) / granularity
-        let lower = min(count, units * index / threadCount * granularity)
-        let upper = min(count, units * (index + 1) / threadCount * granularity)
+        return max(1, min(units, threadCount * Self.partsPerThread))
+    }
+
+    /// Splits `0..<count` into `parts` contiguous ranges whose bounds are multiples of
+    /// `granularity` (except the end) and returns range `part`.
+    @inline(__always)
+    public func partition(_ count: Int, part: Int, of parts: Int, granularity: Int = 1) -> Range<Int> {
+        let units = (count + granularity - 1) / granularity
+        let lower = min(count, units * part / parts * granularity)
+        let upper = min(count, units * (part + 1) / parts * granularity)
         return lower..<upper
     }
 }
@@ -69,13 +91,24 @@ public final class ThreadPool: @unchecked Sendable {
 /// The state the caller and the workers share; owned by the workers too, so it outlives
 /// the pool until every worker has seen the shutdown.
 private final class SharedState: @unchecked Sendable {
+    let threadCount: Int
+    /// The region's number; a region is announced by bumping it.
     let generation = Atomic<Int>(0)
-    let pending = Atomic<Int>(0)
+    /// Parts of the current region not finished yet.
+    let remaining = Atomic<Int>(0)
     let sleepers = Atomic<Int>(0)
     let shuttingDown = Atomic<Bool>(false)
     let condition = NSCondition()
+    /// Per thread, the next unclaimed part of its home range, tagged with the region:
+    /// `(generation mod 2^32) << 32 | part`, one cache line each (`claimStride` words apart).
+    /// A claim is a compare-and-swap, so a thread still looking at an older region never
+    /// takes a part of the current one.
+    private let claims: UnsafeMutablePointer<Atomic<Int>>
+    private static let claimStride = 8
+    /// Per thread, the end of its home range in the current region.
+    private let homeEnds: UnsafeMutablePointer<Int>
     /// The region being run; written by the caller before `generation` is bumped.
-    var body: ((Int) -> Void)?
+    var body: ((Int, Int) -> Void)?
 
     /// Spins (atomic loads) before a waiting thread starts yielding its core to others.
     static let yieldAfter = 2_000
@@ -83,20 +116,85 @@ private final class SharedState: @unchecked Sendable {
     /// a few ms, depending on how busy the machine is.
     static let spinLimit = 20_000
 
-    func run(workerCount: Int, _ body: (Int) -> Void) {
+    init(threadCount: Int) {
+        self.threadCount = threadCount
+        claims = .allocate(capacity: threadCount * Self.claimStride)
+        for index in 0..<threadCount * Self.claimStride { (claims + index).initialize(to: Atomic(0)) }
+        homeEnds = .allocate(capacity: threadCount)
+        homeEnds.initialize(repeating: 0, count: threadCount)
+    }
+
+    deinit {
+        claims.deinitialize(count: threadCount * Self.claimStride)
+        claims.deallocate()
+        homeEnds.deallocate()
+    }
+
+    @inline(__always)
+    private func claim(_ owner: Int) -> UnsafeMutablePointer<Atomic<Int>> { claims + owner * Self.claimStride }
+
+    func run(parts: Int, _ body: (Int, Int) -> Void) {
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
-            pending.store(workerCount, ordering: .sequentiallyConsistent)
-            generation.add(1, ordering: .sequentiallyConsistent)
+            let region = generation.load(ordering: .relaxed) &+ 1
+            let tag = (region & 0xFFFF_FFFF) << 32
+            for owner in 0..<threadCount {
+                homeEnds[owner] = parts * (owner + 1) / threadCount
+                claim(owner).pointee.store(tag | (parts * owner / threadCount), ordering: .relaxed)
+            }
+            remaining.store(parts, ordering: .relaxed)
+            generation.store(region, ordering: .sequentiallyConsistent)
             wakeSleepers()
-            escapable(0)
+            work(thread: 0, region: region)
             var spins = 0
-            while pending.load(ordering: .acquiring) > 0 {
+            while remaining.load(ordering: .acquiring) > 0 {
                 spins += 1
-                // On a busy machine a worker may have lost its core: let it run.
+                // A worker is inside a part and may have lost its core: let it run.
                 if spins > Self.yieldAfter { sched_yield() }
             }
             self.body = nil
+        }
+    }
+
+    /// Runs parts of `region` on `thread`: its home range first, then what is left of the
+    /// other threads' ranges, in thread order after its own; then counts them as finished.
+    private func work(thread: Int, region: Int) {
+        let count = runParts(thread: thread, region: region)
+        if count > 0 { remaining.subtract(count, ordering: .releasing) }
+    }
+
+    /// Runs the parts and returns how many. Not inlined: every copy of `body` it takes is
+    /// released when it returns, before `work` reports the parts finished (the caller's
+    /// `withoutActuallyEscaping` checks that no copy outlives the region).
+    @inline(never)
+    private func runParts(thread: Int, region: Int) -> Int {
+        var count = 0
+        for offset in 0..<threadCount {
+            let owner = (thread + offset) % threadCount
+            while let part = take(from: owner, region: region) {
+                body?(part, thread)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// Claims the next part of `owner`'s home range in `region`, or nil when it is empty or
+    /// the region is over.
+    @inline(__always)
+    private func take(from owner: Int, region: Int) -> Int? {
+        let tag = (region & 0xFFFF_FFFF) << 32
+        var word = claim(owner).pointee.load(ordering: .acquiring)
+        while true {
+            guard word & ~0xFFFF_FFFF == tag else { return nil }
+            let part = word & 0xFFFF_FFFF
+            // A stale end (the next region's) can only be read once this region's parts are
+            // all claimed, and then the exchange below fails on the tag.
+            guard part < homeEnds[owner] else { return nil }
+            let (exchanged, original) = claim(owner).pointee.compareExchange(expected: word, desired: word + 1,
+                                                                            ordering: .acquiringAndReleasing)
+            if exchanged { return part }
+            word = original
         }
     }
 
@@ -134,8 +232,7 @@ private final class SharedState: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if shuttingDown.load(ordering: .acquiring) { return }
-            body?(index)
-            pending.subtract(1, ordering: .releasing)
+            work(thread: index, region: seen)
         }
     }
 }

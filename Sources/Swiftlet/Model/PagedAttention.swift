@@ -108,114 +108,112 @@ public final class PagedAttention: @unchecked Sendable {
             let headsPerItem = min(kvHeads, byRows, byBalance)
             let chunks = (kvHeads + headsPerItem - 1) / headsPerItem
 
-            pool.run { thread in
+            pool.run(parts: tileCount * chunks) { item, thread in
                 let itemScores = scores + thread * itemRows * maxContext  // (itemRows, maxContext)
-                for item in stride(from: thread, to: tileCount * chunks, by: pool.threadCount) {
-                    let tile = item / chunks
-                    let firstHead = (item % chunks) * headsPerItem, endHead = min(kvHeads, firstHead + headsPerItem)
-                    let first = Int(tileStarts[tile]), end = Int(tileStarts[tile + 1])
-                    let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[first])])
-                    var longest = 0, earliest = Int.max
-                    for t in first..<end {
-                        longest = max(longest, Int(positions[t]) + 1)
-                        earliest = min(earliest, lowest(Int(positions[t])))
-                    }
-                    let firstStart = earliest / blockSize * blockSize
-                    // Row u of KV head h is token first + u / group, query head h * group + u % group.
-                    let rowCount = (end - first) * group
-                    func row(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {  // its scores
-                        itemScores + ((u / group * (endHead - firstHead) + (h - firstHead)) * group + u % group) * maxContext
-                    }
-                    func query(_ u: Int, _ h: Int) -> UnsafePointer<Float> {
-                        q + (first + u / group) * qDim + (h * group + u % group) * hd
-                    }
-                    func out(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
-                        output + (first + u / group) * qDim + (h * group + u % group) * hd
-                    }
-                    // Slots `skip..<end` of row u are visible in the block starting at position
-                    // `start` (causal, and inside the window); none when end <= skip.
-                    func slots(_ start: Int, _ u: Int) -> (skip: Int, end: Int) {
-                        let position = Int(positions[first + u / group])
-                        return (max(0, lowest(position) - start), min(blockSize, position + 1 - start))
-                    }
-                    // The item's part of a block is one contiguous run over its heads.
-                    let runBytes = (endHead - firstHead) * blockSize * hd * cache.type.byteCount
+                let tile = item / chunks
+                let firstHead = (item % chunks) * headsPerItem, endHead = min(kvHeads, firstHead + headsPerItem)
+                let first = Int(tileStarts[tile]), end = Int(tileStarts[tile + 1])
+                let table = blockIDs.baseAddress! + Int(offsets[Int(sequences[first])])
+                var longest = 0, earliest = Int.max
+                for t in first..<end {
+                    longest = max(longest, Int(positions[t]) + 1)
+                    earliest = min(earliest, lowest(Int(positions[t])))
+                }
+                let firstStart = earliest / blockSize * blockSize
+                // Row u of KV head h is token first + u / group, query head h * group + u % group.
+                let rowCount = (end - first) * group
+                func row(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {  // its scores
+                    itemScores + ((u / group * (endHead - firstHead) + (h - firstHead)) * group + u % group) * maxContext
+                }
+                func query(_ u: Int, _ h: Int) -> UnsafePointer<Float> {
+                    q + (first + u / group) * qDim + (h * group + u % group) * hd
+                }
+                func out(_ u: Int, _ h: Int) -> UnsafeMutablePointer<Float> {
+                    output + (first + u / group) * qDim + (h * group + u % group) * hd
+                }
+                // Slots `skip..<end` of row u are visible in the block starting at position
+                // `start` (causal, and inside the window); none when end <= skip.
+                func slots(_ start: Int, _ u: Int) -> (skip: Int, end: Int) {
+                    let position = Int(positions[first + u / group])
+                    return (max(0, lowest(position) - start), min(blockSize, position + 1 - start))
+                }
+                // The item's part of a block is one contiguous run over its heads.
+                let runBytes = (endHead - firstHead) * blockSize * hd * cache.type.byteCount
 
-                    // Visits the item's blocks in position order and, per KV head, the rows with
-                    // visible slots in each: four at a time where they see the same slots (every
-                    // full block) so they share each load. Scores are computed from slot 0 of a
-                    // block (`fromStart`: the kernels read whole slot groups; scores left of the
-                    // window are never used), values from the first visible slot. `next(start)` is
-                    // prefetched meanwhile: the next block is elsewhere in the pool, where the
-                    // hardware prefetchers don't look.
-                    @inline(__always)
-                    func forEachBlock(fromStart: Bool, prefetching next: (Int) -> UnsafeMutableRawPointer?,
-                                      _ body: (_ block: Int, _ start: Int, _ h: Int, _ u: Int, _ four: Bool, _ skip: Int, _ rows: Int) -> Void) {
-                        @inline(__always) func visible(_ start: Int, _ u: Int) -> (skip: Int, end: Int) {
-                            let s = slots(start, u)
-                            return s.end > s.skip && fromStart ? (0, s.end) : s
-                        }
-                        var start = firstStart
-                        while start < longest {
-                            let block = Int(table[start / blockSize])
-                            if let address = next(start) { Memory.prefetch(address, bytes: runBytes) }
-                            for h in firstHead..<endHead {
-                                var u = 0
-                                while u < rowCount {
-                                    let s = visible(start, u)
-                                    if s.end <= s.skip { u += 1; continue }
-                                    let four = u + 4 <= rowCount && visible(start, u + 1) == s && visible(start, u + 2) == s
-                                        && visible(start, u + 3) == s
-                                    body(block, start, h, u, four, s.skip, s.end - s.skip)
-                                    u += four ? 4 : 1
-                                }
+                // Visits the item's blocks in position order and, per KV head, the rows with
+                // visible slots in each: four at a time where they see the same slots (every
+                // full block) so they share each load. Scores are computed from slot 0 of a
+                // block (`fromStart`: the kernels read whole slot groups; scores left of the
+                // window are never used), values from the first visible slot. `next(start)` is
+                // prefetched meanwhile: the next block is elsewhere in the pool, where the
+                // hardware prefetchers don't look.
+                @inline(__always)
+                func forEachBlock(fromStart: Bool, prefetching next: (Int) -> UnsafeMutableRawPointer?,
+                                  _ body: (_ block: Int, _ start: Int, _ h: Int, _ u: Int, _ four: Bool, _ skip: Int, _ rows: Int) -> Void) {
+                    @inline(__always) func visible(_ start: Int, _ u: Int) -> (skip: Int, end: Int) {
+                        let s = slots(start, u)
+                        return s.end > s.skip && fromStart ? (0, s.end) : s
+                    }
+                    var start = firstStart
+                    while start < longest {
+                        let block = Int(table[start / blockSize])
+                        if let address = next(start) { Memory.prefetch(address, bytes: runBytes) }
+                        for h in firstHead..<endHead {
+                            var u = 0
+                            while u < rowCount {
+                                let s = visible(start, u)
+                                if s.end <= s.skip { u += 1; continue }
+                                let four = u + 4 <= rowCount && visible(start, u + 1) == s && visible(start, u + 2) == s
+                                    && visible(start, u + 3) == s
+                                body(block, start, h, u, four, s.skip, s.end - s.skip)
+                                u += four ? 4 : 1
                             }
-                            start += blockSize
                         }
+                        start += blockSize
                     }
+                }
 
-                    forEachBlock(fromStart: true, prefetching: { start in
-                        start + blockSize < longest
-                            ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead)
-                            : cache.values(layer: layer, block: Int(table[firstStart / blockSize]), kvHead: firstHead)
-                    }) { block, start, h, u, four, _, rows in
-                        let keys = UnsafeRawPointer(cache.keys(layer: layer, block: block, kvHead: h))
-                        if four {
-                            kernels.attentionScores4((query(u, h), query(u + 1, h), query(u + 2, h), query(u + 3, h)), keys: keys,
-                                                      f16: f16, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale,
-                                                      into: (row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start,
-                                                             row(u + 3, h) + start))
-                        } else {
-                            kernels.attentionScores(query(u, h), keys: keys, f16: f16, blockSize: blockSize, rows: rows,
-                                                     headDimension: hd, scale: scale, into: row(u, h) + start)
-                        }
+                forEachBlock(fromStart: true, prefetching: { start in
+                    start + blockSize < longest
+                        ? cache.keys(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead)
+                        : cache.values(layer: layer, block: Int(table[firstStart / blockSize]), kvHead: firstHead)
+                }) { block, start, h, u, four, _, rows in
+                    let keys = UnsafeRawPointer(cache.keys(layer: layer, block: block, kvHead: h))
+                    if four {
+                        kernels.attentionScores4((query(u, h), query(u + 1, h), query(u + 2, h), query(u + 3, h)), keys: keys,
+                                                  f16: f16, blockSize: blockSize, rows: rows, headDimension: hd, scale: scale,
+                                                  into: (row(u, h) + start, row(u + 1, h) + start, row(u + 2, h) + start,
+                                                         row(u + 3, h) + start))
+                    } else {
+                        kernels.attentionScores(query(u, h), keys: keys, f16: f16, blockSize: blockSize, rows: rows,
+                                                 headDimension: hd, scale: scale, into: row(u, h) + start)
                     }
+                }
 
-                    for h in firstHead..<endHead {
-                        for u in 0..<rowCount {
-                            let position = Int(positions[first + u / group]), low = lowest(position)
-                            kernels.softmax(row(u, h) + low, count: position + 1 - low)
-                            out(u, h).update(repeating: 0, count: hd)
-                        }
+                for h in firstHead..<endHead {
+                    for u in 0..<rowCount {
+                        let position = Int(positions[first + u / group]), low = lowest(position)
+                        kernels.softmax(row(u, h) + low, count: position + 1 - low)
+                        out(u, h).update(repeating: 0, count: hd)
                     }
+                }
 
-                    forEachBlock(fromStart: false, prefetching: { start in
-                        start + blockSize < longest
-                            ? cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead)
-                            : nil
-                    }) { block, blockStart, h, u, four, skip, rows in
-                        let values = UnsafeRawPointer(cache.values(layer: layer, block: block, kvHead: h)) + skip * hd * cache.type.byteCount
-                        let start = blockStart + skip
-                        if four {
-                            kernels.attentionAccumulate4(values, f16: f16,
-                                                          weights: (UnsafePointer(row(u, h) + start), UnsafePointer(row(u + 1, h) + start), UnsafePointer(row(u + 2, h) + start),
-                                                                    UnsafePointer(row(u + 3, h) + start)),
-                                                          rows: rows, headDimension: hd,
-                                                          into: (out(u, h), out(u + 1, h), out(u + 2, h), out(u + 3, h)))
-                        } else {
-                            kernels.attentionAccumulate(values, f16: f16, weights: UnsafePointer(row(u, h) + start), rows: rows, headDimension: hd,
-                                                         into: out(u, h))
-                        }
+                forEachBlock(fromStart: false, prefetching: { start in
+                    start + blockSize < longest
+                        ? cache.values(layer: layer, block: Int(table[start / blockSize + 1]), kvHead: firstHead)
+                        : nil
+                }) { block, blockStart, h, u, four, skip, rows in
+                    let values = UnsafeRawPointer(cache.values(layer: layer, block: block, kvHead: h)) + skip * hd * cache.type.byteCount
+                    let start = blockStart + skip
+                    if four {
+                        kernels.attentionAccumulate4(values, f16: f16,
+                                                      weights: (UnsafePointer(row(u, h) + start), UnsafePointer(row(u + 1, h) + start), UnsafePointer(row(u + 2, h) + start),
+                                                                UnsafePointer(row(u + 3, h) + start)),
+                                                      rows: rows, headDimension: hd,
+                                                      into: (out(u, h), out(u + 1, h), out(u + 2, h), out(u + 3, h)))
+                    } else {
+                        kernels.attentionAccumulate(values, f16: f16, weights: UnsafePointer(row(u, h) + start), rows: rows, headDimension: hd,
+                                                     into: out(u, h))
                     }
                 }
             }

@@ -140,10 +140,11 @@ public final class Transformer: @unchecked Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, weight: layer.attentionNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels)
-            pool.run { thread in
-                project(xb, layer.query, into: q, rows: n, thread: thread)
-                project(xb, layer.key, into: k, rows: n, thread: thread)
-                project(xb, layer.value, into: v, rows: n, thread: thread)
+            let qkvParts = pool.parts(layer.query.rows, granularity: 16)
+            pool.run(parts: qkvParts) { part, thread in
+                project(xb, layer.query, into: q, rows: n, part: part, of: qkvParts, thread: thread)
+                project(xb, layer.key, into: k, rows: n, part: part, of: qkvParts, thread: thread)
+                project(xb, layer.value, into: v, rows: n, part: part, of: qkvParts, thread: thread)
             }
             addBias(layer.queryBias, to: q, rows: n, width: c.queryDimension)
             addBias(layer.keyBias, to: k, rows: n, width: c.kvDimension)
@@ -154,7 +155,7 @@ public final class Transformer: @unchecked Sendable {
             attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention.floats, pool: pool,
                                 window: layerSpecs[layerIndex].slidingWindow)
             attention.prepare(rows: n, kernels: kernels)
-            pool.run { thread in project(attention, layer.output, into: xb2, rows: n, thread: thread) }
+            project(attention, layer.output, into: xb2, rows: n)
             addBias(layer.outputBias, to: xb2, rows: n, width: dim)
             if let norm = layer.postAttentionNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
@@ -162,8 +163,9 @@ public final class Transformer: @unchecked Sendable {
             normRows(x, weight: layer.ffnNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels)
             let activation = c.activation
-            pool.run { thread in
-                let columns = pool.partition(hidden, index: thread, granularity: 16)
+            let ffnParts = pool.parts(hidden, granularity: 16)
+            pool.run(parts: ffnParts) { part, thread in
+                let columns = pool.partition(hidden, part: part, of: ffnParts, granularity: 16)
                 multiply(xb, layer.gate, into: hb.floats, rows: n, share: columns, thread: thread)
                 multiply(xb, layer.up, into: hb2, rows: n, share: columns, thread: thread)
                 for t in 0..<n {
@@ -175,7 +177,7 @@ public final class Transformer: @unchecked Sendable {
                 }
             }
             hb.prepare(rows: n, kernels: kernels)
-            pool.run { thread in project(hb, layer.down, into: xb2, rows: n, thread: thread) }
+            project(hb, layer.down, into: xb2, rows: n)
             if let norm = layer.postFeedForwardNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
         }
@@ -192,7 +194,7 @@ public final class Transformer: @unchecked Sendable {
         if rowCount > 0 {
             let rows = rowCount
             logitInput.prepare(rows: rows, kernels: kernels)
-            pool.run { thread in project(logitInput, weights.classifier, into: logits, rows: rows, thread: thread) }
+            project(logitInput, weights.classifier, into: logits, rows: rows)
             if let cap = c.logitSoftcap {
                 for i in 0..<rows * c.vocabularySize { logits[i] = cap * tanh(logits[i] / cap) }
             }
@@ -215,10 +217,20 @@ public final class Transformer: @unchecked Sendable {
         for r in 0..<rows { kernels.add(bias, to: y + r * width, count: width) }
     }
 
-    /// One thread's share of `y = x · wᵀ` for `rows` activation rows.
+    /// `y = x · wᵀ` for `rows` activation rows, over the pool.
     @inline(__always)
-    private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int, thread: Int) {
-        let share = pool.partition(w.rows, index: thread, granularity: 16)
+    private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int) {
+        let parts = pool.parts(w.rows, granularity: 16)
+        pool.run(parts: parts) { part, thread in
+            project(input, w, into: output, rows: rows, part: part, of: parts, thread: thread)
+        }
+    }
+
+    /// Part `part` of `parts` of `y = x · wᵀ` for `rows` activation rows (a range of weight rows).
+    @inline(__always)
+    private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int,
+                         part: Int, of parts: Int, thread: Int) {
+        let share = pool.partition(w.rows, part: part, of: parts, granularity: 16)
         multiply(input, w, into: output, rows: rows, share: share, thread: thread)
     }
 
