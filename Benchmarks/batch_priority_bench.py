@@ -11,7 +11,7 @@ and `swiftlet batch` offline on the same file: the throughput the batch should r
 
 Targets (issue 16): mixed TTFT p50 <= 1.5x idle; alone tok/s >= 0.9x offline.
 Standard library only. Usage:
-  batch_priority_bench.py SWIFTLET_BINARY MODEL.gguf [--lines 500] [--rate 2] [--max-tokens 16]
+  batch_priority_bench.py SWIFTLET_BINARY MODEL.gguf [--lines 500] [--rate 2] [--max-tokens 16] [--repeat 3]
 """
 import argparse
 import http.client
@@ -129,6 +129,7 @@ def main():
     parser.add_argument("--rate", type=float, default=2.0, help="interactive requests per second")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--idle-seconds", type=float, default=15)
+    parser.add_argument("--repeat", type=int, default=3, help="batch runs per phase (tok/s: median; TTFT: p50 of all samples)")
     args = parser.parse_args()
     lines = [json.dumps({"custom_id": f"b{i}", "method": "POST", "url": "/v1/completions",
                          "body": {"prompt": f"JULIET {i}: my lord", "max_tokens": args.max_tokens, "temperature": 0, "ignore_eos": True}})
@@ -139,36 +140,48 @@ def main():
         path = os.path.join(directory, "batch.jsonl")
         with open(path, "wb") as f:
             f.write(content)
-        start = time.perf_counter()
-        done = subprocess.run([args.binary, "batch", "--model", args.model, "--input", path, "--output", path + ".out", "--no-progress"],
-                              capture_output=True, text=True)
-        offline_seconds = time.perf_counter() - start
-        offline_tokens = sum(json.loads(line)["response"]["body"]["usage"]["completion_tokens"] for line in open(path + ".out"))
-        results["offline tok/s"] = offline_tokens / offline_seconds
-        print(done.stderr.strip().splitlines()[-1])
+        offline = []
+        for _ in range(args.repeat):
+            start = time.perf_counter()
+            done = subprocess.run([args.binary, "batch", "--model", args.model, "--input", path, "--output", path + ".out",
+                                   "--no-progress"], capture_output=True, text=True)
+            offline_seconds = time.perf_counter() - start
+            offline_tokens = sum(json.loads(line)["response"]["body"]["usage"]["completion_tokens"] for line in open(path + ".out"))
+            offline.append(offline_tokens / offline_seconds)
+            print(done.stderr.strip().splitlines()[-1])
+        results["offline tok/s"] = statistics.median(offline)
 
         for name, extra in [("priority", []), ("fcfs", ["--fcfs"])]:
             server = Server(args.binary, args.model, os.path.join(directory, name), *extra)
             try:
+                alone, mixed, mixed_ttfts = [], [], []
                 if name == "priority":
                     ttfts, stop = [], threading.Event()
                     timer = threading.Timer(args.idle_seconds, stop.set)
                     timer.start()
                     interactive_load(server, args.rate, stop, ttfts, args.max_tokens)
                     results["idle TTFT p50 ms"] = 1000 * statistics.median(t for t in ttfts if t is not None)
-                    # Batch work stays capped for the server's interactive window (1 s by
-                    # default) after the last interactive request: let it pass first.
-                    time.sleep(2)
+                    results["idle TTFT samples"] = len(ttfts)
+                for _ in range(args.repeat):
+                    if name == "priority":
+                        # Batch work stays capped for the server's interactive window (1 s by
+                        # default) after the last interactive request: let it pass first.
+                        time.sleep(2)
+                        seconds, tokens = run_batch(server, content)
+                        alone.append(tokens / seconds)
+                    ttfts, stop = [], threading.Event()
+                    load = threading.Thread(target=interactive_load, args=(server, args.rate, stop, ttfts, args.max_tokens))
+                    load.start()
                     seconds, tokens = run_batch(server, content)
-                    results["batch alone tok/s"] = tokens / seconds
-                ttfts, stop = [], threading.Event()
-                load = threading.Thread(target=interactive_load, args=(server, args.rate, stop, ttfts, args.max_tokens))
-                load.start()
-                seconds, tokens = run_batch(server, content)
-                stop.set()
-                load.join()
-                results[f"{name}: TTFT p50 ms during the batch"] = 1000 * statistics.median(t for t in ttfts if t is not None)
-                results[f"{name}: batch tok/s with interactive load"] = tokens / seconds
+                    stop.set()
+                    load.join()
+                    mixed_ttfts += [t for t in ttfts if t is not None]
+                    mixed.append(tokens / seconds)
+                if alone:
+                    results["batch alone tok/s"] = statistics.median(alone)
+                results[f"{name}: TTFT p50 ms during the batch"] = 1000 * statistics.median(mixed_ttfts)
+                results[f"{name}: TTFT samples during the batch"] = len(mixed_ttfts)
+                results[f"{name}: batch tok/s with interactive load"] = statistics.median(mixed)
             finally:
                 server.stop()
     idle = results["idle TTFT p50 ms"]
