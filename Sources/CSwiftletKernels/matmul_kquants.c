@@ -24,7 +24,9 @@
 // As matmul_q8.c: weight rows in blocks of about 16 KB, each run against chunks of 8
 // (AVX-512) / 4 (AVX2) / 16 (baseline) activation rows, one weight row at a time. The first
 // chunk streams the block once from memory; a weight super-block is unpacked into
-// registers once, straight into the activation lane order, and reused by the whole chunk. `scratch` and `from_memory` are unused.
+// registers once, straight into the activation lane order, and reused by the whole chunk. On
+// AVX-512, steps of more than one chunk (prefill) unpack each block of weight rows once into
+// the thread's scratch and run every chunk against that copy. `from_memory` is unused.
 #include "kquant_blocks.h"
 
 #define SWK_INLINE static inline __attribute__((always_inline))
@@ -497,29 +499,89 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_rows_avx512(int type, const uint8_t *a, int
 
 #define KQ_AVX512_MR 8
 
+/// One weight super-block as `kq_rows_avx512` builds it in registers: the weights in lane
+/// order and the per-lane weight scales (384 bytes). Prefill stages a block of weight rows
+/// like this once and runs every chunk of activation rows against the copy, instead of
+/// unpacking each super-block again for every chunk.
+typedef struct {
+    __m512i U[4];
+    __m512 dw, mw;
+} kq_staged;
+
+SWK_TARGET_AVX512 SWK_INLINE void kq_stage_avx512(int type, const uint8_t *w, int64_t nb, kq_staged *out) {
+    const int64_t bb = kq_block_bytes(type);
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = w + b * bb;
+        kq_scales s;
+        kq_scales_sse(type, blk, &s);
+        kq_lanes_avx512(type, blk, out[b].U);
+        out[b].dw = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(s.sc)), _mm512_set1_ps(s.d));
+        out[b].mw = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(s.mn)), _mm512_set1_ps(s.dmin));
+    }
+}
+
+/// `kq_rows_avx512` on a staged weight row: the same operations in the same order, so the
+/// same bits.
+SWK_TARGET_AVX512 SWK_INLINE void kq_rows_staged_avx512(int type, const uint8_t *a, int64_t arb, const kq_staged *st,
+                                                        float *y, int64_t ldy, int64_t nb, int mr) {
+    const int mins = kq_has_mins(type), sh = KQ_SHIFT(type);
+    __m512 acc[8];
+    for (int i = 0; i < mr; i++) acc[i] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const __m512i U0 = st[b].U[0], U1 = st[b].U[1], U2 = st[b].U[2], U3 = st[b].U[3];
+        const __m512 dw = st[b].dw, mw = st[b].mw;
+        for (int i = 0; i < mr; i++) {
+            const uint8_t *act = a + i * arb + b * KQ_ACT_BYTES;
+            __m512i I = sh ? _mm512_slli_epi32(_mm512_loadu_si512((const void *)(act + KQ_ACT_NSUM)), sh) : _mm512_setzero_si512();
+            I = _mm512_dpbusd_epi32(I, U0, _mm512_loadu_si512((const void *)act));
+            I = _mm512_dpbusd_epi32(I, U1, _mm512_loadu_si512((const void *)(act + 64)));
+            I = _mm512_dpbusd_epi32(I, U2, _mm512_loadu_si512((const void *)(act + 128)));
+            I = _mm512_dpbusd_epi32(I, U3, _mm512_loadu_si512((const void *)(act + 192)));
+            float da;
+            __builtin_memcpy(&da, act + KQ_ACT_DA, 4);
+            acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(I), _mm512_mul_ps(dw, _mm512_set1_ps(da)), acc[i]);
+            if (mins) acc[i] = _mm512_fnmadd_ps(mw, _mm512_loadu_ps((const void *)(act + KQ_ACT_AD)), acc[i]);
+        }
+    }
+    for (int i = 0; i < mr; i++) y[i * ldy] = kq_hsum16_avx512(acc[i]);
+}
+
+#define KQ_AVX512_ROWS(fn, src)                                                        \
+    switch (m - it) {                                                                  \
+        case 1: fn(type, ap, arb, src, yp, ldy, nb, 1); break;                         \
+        case 2: fn(type, ap, arb, src, yp, ldy, nb, 2); break;                         \
+        case 3: fn(type, ap, arb, src, yp, ldy, nb, 3); break;                         \
+        case 4: fn(type, ap, arb, src, yp, ldy, nb, 4); break;                         \
+        case 5: fn(type, ap, arb, src, yp, ldy, nb, 5); break;                         \
+        case 6: fn(type, ap, arb, src, yp, ldy, nb, 6); break;                         \
+        case 7: fn(type, ap, arb, src, yp, ldy, nb, 7); break;                         \
+        default: fn(type, ap, arb, src, yp, ldy, nb, 8); break;                        \
+    }
+
 SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) {
-    (void)scratch;
-    (void)scratch_bytes;
     (void)from_memory;
     const int64_t nb = k / KQ_BLOCK, arb = nb * KQ_ACT_BYTES, wrb = nb * kq_block_bytes(type);
     const uint8_t *au = (const uint8_t *)a, *wu = (const uint8_t *)w;
     const int64_t jn = kq_rows_per_block(wrb);
+    // More than one chunk of activation rows: stage each block of weight rows once, when
+    // the thread's scratch holds it (64-byte aligned).
+    kq_staged *staged = (kq_staged *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    const int stage = m > KQ_AVX512_MR && scratch != NULL &&
+                      (int64_t)((char *)staged - (char *)scratch) + jn * nb * (int64_t)sizeof(kq_staged) <= scratch_bytes;
     for (int64_t jb = j0; jb < j1; jb += jn) {
         const int64_t je = j1 - jb < jn ? j1 : jb + jn;
+        if (stage)
+            for (int64_t j = jb; j < je; j++) kq_stage_avx512(type, wu + j * wrb, nb, staged + (j - jb) * nb);
         for (int64_t it = 0; it < m; it += KQ_AVX512_MR) {
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
-                const uint8_t *wp = wu + j * wrb;
                 float *yp = y + it * ldy + j;
-                switch (m - it) {
-                    case 1: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 1); break;
-                    case 2: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 2); break;
-                    case 3: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 3); break;
-                    case 4: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 4); break;
-                    case 5: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 5); break;
-                    case 6: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 6); break;
-                    case 7: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 7); break;
-                    default: kq_rows_avx512(type, ap, arb, wp, yp, ldy, nb, 8); break;
+                if (stage) {
+                    const kq_staged *sp = staged + (j - jb) * nb;
+                    KQ_AVX512_ROWS(kq_rows_staged_avx512, sp)
+                } else {
+                    const uint8_t *wp = wu + j * wrb;
+                    KQ_AVX512_ROWS(kq_rows_avx512, wp)
                 }
             }
         }

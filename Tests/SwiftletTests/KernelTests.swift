@@ -295,7 +295,7 @@ struct KernelTests {
             let pool = ThreadPool(threadCount: threads)
             // Back-to-back regions of changing size: a thread still finishing one region
             // must never take a part of the next.
-            for round in 0..<2_000 {
+            for round in 0..<20_000 {
                 let parts = 1 + round % 13
                 let hits = UnsafeMutablePointer<Int>.allocate(capacity: parts)
                 hits.initialize(repeating: 0, count: parts)
@@ -306,6 +306,13 @@ struct KernelTests {
                 #expect((0..<parts).allSatisfy { hits[$0] == 1 })
                 hits.deallocate()
             }
+            // Past the 20 bits of part number a claim word holds: run as several regions.
+            let many = (1 << 20) + 5
+            let counts = UnsafeMutablePointer<UInt8>.allocate(capacity: many)
+            counts.initialize(repeating: 0, count: many)
+            pool.run(parts: many) { part, _ in counts[part] &+= 1 }
+            #expect((0..<many).allSatisfy { counts[$0] == 1 })
+            counts.deallocate()
             for parts in [1, 3, pool.parts(103, granularity: 4)] {
                 var covered = [Int]()
                 for part in 0..<parts { covered += Array(pool.partition(103, part: part, of: parts, granularity: 4)) }

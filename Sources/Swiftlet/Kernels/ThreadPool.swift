@@ -66,7 +66,15 @@ public final class ThreadPool: @unchecked Sendable {
             for part in 0..<parts { body(part, 0) }
             return
         }
-        shared.run(parts: parts, body)
+        // Claim words hold part numbers in 20 bits: a larger region runs as several.
+        let limit = SharedState.maxParts
+        if parts <= limit {
+            shared.run(parts: parts, body)
+        } else {
+            for base in stride(from: 0, to: parts, by: limit) {
+                shared.run(parts: min(limit, parts - base)) { part, thread in body(base + part, thread) }
+            }
+        }
     }
 
     /// How many parts a region over `count` items should have when each part's bounds must
@@ -99,14 +107,15 @@ private final class SharedState: @unchecked Sendable {
     let sleepers = Atomic<Int>(0)
     let shuttingDown = Atomic<Bool>(false)
     let condition = NSCondition()
-    /// Per thread, the next unclaimed part of its home range, tagged with the region:
-    /// `(generation mod 2^32) << 32 | part`, one cache line each (`claimStride` words apart).
-    /// A claim is a compare-and-swap, so a thread still looking at an older region never
-    /// takes a part of the current one.
+    /// Per thread, the next unclaimed part of its home range and the range's end, tagged
+    /// with the region: `(generation mod 2^23) << 40 | end << 20 | part`, one cache line each
+    /// (`claimStride` words apart). A claim is a compare-and-swap of the whole word, so a
+    /// thread still looking at an older region never takes a part of the current one, and
+    /// the end it checks is always the one of the region it claims in.
     private let claims: UnsafeMutablePointer<Atomic<Int>>
     private static let claimStride = 8
-    /// Per thread, the end of its home range in the current region.
-    private let homeEnds: UnsafeMutablePointer<Int>
+    /// Most parts of one region (20 bits of a claim word).
+    static let maxParts = (1 << 20) - 1
     /// The region being run; written by the caller before `generation` is bumped.
     var body: ((Int, Int) -> Void)?
 
@@ -120,14 +129,11 @@ private final class SharedState: @unchecked Sendable {
         self.threadCount = threadCount
         claims = .allocate(capacity: threadCount * Self.claimStride)
         for index in 0..<threadCount * Self.claimStride { (claims + index).initialize(to: Atomic(0)) }
-        homeEnds = .allocate(capacity: threadCount)
-        homeEnds.initialize(repeating: 0, count: threadCount)
     }
 
     deinit {
         claims.deinitialize(count: threadCount * Self.claimStride)
         claims.deallocate()
-        homeEnds.deallocate()
     }
 
     @inline(__always)
@@ -137,10 +143,9 @@ private final class SharedState: @unchecked Sendable {
         withoutActuallyEscaping(body) { escapable in
             self.body = escapable
             let region = generation.load(ordering: .relaxed) &+ 1
-            let tag = (region & 0xFFFF_FFFF) << 32
             for owner in 0..<threadCount {
-                homeEnds[owner] = parts * (owner + 1) / threadCount
-                claim(owner).pointee.store(tag | (parts * owner / threadCount), ordering: .relaxed)
+                let (start, end) = (parts * owner / threadCount, parts * (owner + 1) / threadCount)
+                claim(owner).pointee.store(Self.tag(region) | end << 20 | start, ordering: .relaxed)
             }
             remaining.store(parts, ordering: .relaxed)
             generation.store(region, ordering: .sequentiallyConsistent)
@@ -179,18 +184,20 @@ private final class SharedState: @unchecked Sendable {
         return count
     }
 
+    /// The region bits of a claim word.
+    @inline(__always)
+    private static func tag(_ region: Int) -> Int { (region & 0x7F_FFFF) << 40 }
+
     /// Claims the next part of `owner`'s home range in `region`, or nil when it is empty or
     /// the region is over.
     @inline(__always)
     private func take(from owner: Int, region: Int) -> Int? {
-        let tag = (region & 0xFFFF_FFFF) << 32
+        let tag = Self.tag(region)
         var word = claim(owner).pointee.load(ordering: .acquiring)
         while true {
-            guard word & ~0xFFFF_FFFF == tag else { return nil }
-            let part = word & 0xFFFF_FFFF
-            // A stale end (the next region's) can only be read once this region's parts are
-            // all claimed, and then the exchange below fails on the tag.
-            guard part < homeEnds[owner] else { return nil }
+            guard word & ~((1 << 40) - 1) == tag else { return nil }
+            let part = word & Self.maxParts, end = (word >> 20) & Self.maxParts
+            guard part < end else { return nil }
             let (exchanged, original) = claim(owner).pointee.compareExchange(expected: word, desired: word + 1,
                                                                             ordering: .acquiringAndReleasing)
             if exchanged { return part }
