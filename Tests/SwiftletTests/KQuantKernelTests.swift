@@ -140,6 +140,37 @@ struct KQuantKernelTests {
         return (q, scales)
     }
 
+    /// Activation rows are the same bytes on every path and whether or not their rows are
+    /// split over threads, for both 8-bit layouts (32- and 256-element blocks), NaN,
+    /// infinities, zeros, negative zero and tiny values included.
+    @Test func activationRowsAreTheSameBytesOnEveryPath() throws {
+        let (m, k) = (37, 768)
+        var x = KernelTests.randomRows(m * k, seed: 8)
+        x[5] = .nan
+        x[300] = .infinity
+        x[700] = -1e30
+        for i in 1024..<1280 { x[i] = 0 }
+        x[2000] = -0.0
+        x[3000] = 1e-38
+        let formats = [WeightFormat(.q8_0)!, WeightFormat(.q4_K)!]
+        var reference: [[UInt8]]?
+        for path in KernelTests.paths {
+            for threads in [1, 2, 3] {
+                let input = try ActivationBuffer(capacity: m, columns: k, formats: formats)
+                input.floats.update(from: x, count: m * k)
+                input.prepare(rows: m, kernels: Kernels(path: path), pool: ThreadPool(threadCount: threads))
+                let bytes = formats.map { format in
+                    Array(UnsafeRawBufferPointer(start: input.rows(for: format), count: m * format.activationRowBytes(columns: k)))
+                }
+                if let reference {
+                    #expect(bytes == reference, "\(path), \(threads) threads")
+                } else {
+                    reference = bytes
+                }
+            }
+        }
+    }
+
     /// Against Σ_b da_b · Σ_e w[e] · q[e] in float64 over the dequantized weights: the kernels
     /// differ from it by float rounding only.
     @Test(arguments: types)

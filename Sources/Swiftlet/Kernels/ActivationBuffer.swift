@@ -10,6 +10,8 @@ public final class ActivationBuffer: @unchecked Sendable {
         let format: WeightFormat
         let rows: UnsafeMutableRawPointer
         let bytes: Int
+        /// Bytes of one quantized row.
+        let rowBytes: Int
     }
 
     /// `(capacity, columns)` floats: write rows here, then call `prepare(rows:)`.
@@ -37,7 +39,8 @@ public final class ActivationBuffer: @unchecked Sendable {
         for format in Self.quantizedFormats(formats) {
             let bytes = self.capacity * format.activationRowBytes(columns: columns) + 64
             do {
-                copies.append(Quantized(format: format, rows: try Memory.allocateZeroed(bytes: bytes), bytes: bytes))
+                copies.append(Quantized(format: format, rows: try Memory.allocateZeroed(bytes: bytes), bytes: bytes,
+                                        rowBytes: format.activationRowBytes(columns: columns)))
             } catch {
                 for copy in copies { Memory.deallocateZeroed(copy.rows, bytes: copy.bytes) }
                 Memory.deallocateZeroed(floatMemory, bytes: floatBytes)
@@ -69,6 +72,25 @@ public final class ActivationBuffer: @unchecked Sendable {
             kernels.prepareActivations(type: copy.format.type.rawValue, floats, into: copy.rows, m: rows, k: columns)
         }
     }
+
+    /// `prepare(rows:kernels:)` with the rows split over the pool's threads (each row is
+    /// quantized on its own, so the bytes are the same); few rows stay on the caller.
+    public func prepare(rows: Int, kernels: Kernels, pool: ThreadPool) {
+        guard !quantized.isEmpty else { return }
+        guard rows >= Self.rowsWorthSplitting, pool.threadCount > 1 else { return prepare(rows: rows, kernels: kernels) }
+        let parts = pool.parts(rows)
+        pool.run(parts: parts) { part, _ in
+            let share = pool.partition(rows, part: part, of: parts)
+            guard !share.isEmpty else { return }
+            for copy in quantized {
+                kernels.prepareActivations(type: copy.format.type.rawValue, floats + share.lowerBound * columns,
+                                           into: copy.rows + share.lowerBound * copy.rowBytes, m: share.count, k: columns)
+            }
+        }
+    }
+
+    /// Rows from which quantizing them on every thread pays for the region.
+    static let rowsWorthSplitting = 16
 
     /// The prepared rows `format` multiplies.
     @inline(__always)

@@ -139,7 +139,7 @@ public final class Transformer: @unchecked Sendable {
 
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, weight: layer.attentionNorm, into: xb.floats, rows: n)
-            xb.prepare(rows: n, kernels: kernels)
+            xb.prepare(rows: n, kernels: kernels, pool: pool)
             let qkvParts = pool.parts(layer.query.rows, granularity: 16)
             pool.run(parts: qkvParts) { part, thread in
                 project(xb, layer.query, into: q, rows: n, part: part, of: qkvParts, thread: thread)
@@ -154,14 +154,14 @@ public final class Transformer: @unchecked Sendable {
             storeKeysAndValues(batch, layer: layerIndex, cache: cache)
             attentionKernel.run(batch, layer: layerIndex, cache: cache, queries: q, into: attention.floats, pool: pool,
                                 window: layerSpecs[layerIndex].slidingWindow)
-            attention.prepare(rows: n, kernels: kernels)
+            attention.prepare(rows: n, kernels: kernels, pool: pool)
             project(attention, layer.output, into: xb2, rows: n)
             addBias(layer.outputBias, to: xb2, rows: n, width: dim)
             if let norm = layer.postAttentionNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
 
             normRows(x, weight: layer.ffnNorm, into: xb.floats, rows: n)
-            xb.prepare(rows: n, kernels: kernels)
+            xb.prepare(rows: n, kernels: kernels, pool: pool)
             let activation = c.activation
             let ffnParts = pool.parts(hidden, granularity: 16)
             pool.run(parts: ffnParts) { part, thread in
@@ -176,7 +176,7 @@ public final class Transformer: @unchecked Sendable {
                     }
                 }
             }
-            hb.prepare(rows: n, kernels: kernels)
+            hb.prepare(rows: n, kernels: kernels, pool: pool)
             project(hb, layer.down, into: xb2, rows: n)
             if let norm = layer.postFeedForwardNorm { normRows(xb2, weight: norm, into: xb2, rows: n) }
             kernels.add(xb2, to: x, count: n * dim)
@@ -193,7 +193,7 @@ public final class Transformer: @unchecked Sendable {
         }
         if rowCount > 0 {
             let rows = rowCount
-            logitInput.prepare(rows: rows, kernels: kernels)
+            logitInput.prepare(rows: rows, kernels: kernels, pool: pool)
             project(logitInput, weights.classifier, into: logits, rows: rows)
             if let cap = c.logitSoftcap {
                 for i in 0..<rows * c.vocabularySize { logits[i] = cap * tanh(logits[i] / cap) }
