@@ -105,10 +105,16 @@ A512 float lane_sum512(__m512 v) {
     return _mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1));
 }
 
+#ifndef SWK_PREFETCH_BYTES
+#define SWK_PREFETCH_BYTES 2048
+#endif
 A512 float dot512(int fmt, const float *x, const void *w, int64_t k) {
     int64_t k16 = k & ~(int64_t)15;
     __m512 acc = _mm512_setzero_ps();
-    for (int64_t t = 0; t < k16; t += 16) acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + t), load512(fmt, w, t), acc);
+    for (int64_t t = 0; t < k16; t += 16) {
+        _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
+        acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + t), load512(fmt, w, t), acc);
+    }
     return lane_sum512(acc) + tail_sum(fmt, x, w, k16, k);
 }
 
