@@ -13,6 +13,18 @@ int64_t swk_q8k_activation_row_bytes(int64_t k) { return k / KQ_BLOCK * KQ_ACT_B
 
 #define SWK_INLINE static inline __attribute__((always_inline))
 
+/// The block's per-lane negated group sums nA, scaled sums ad, its scale da and the zero tail.
+SWK_INLINE void q8k_write_sums(uint8_t *blk, const int32_t sums[16], float d) {
+    for (int L = 0; L < 16; L++) {
+        const int32_t na = -sums[KQ_LANE_GROUP(L)];
+        const float ad = d * (float)sums[KQ_LANE_GROUP(L)];
+        __builtin_memcpy(blk + KQ_ACT_NSUM + 4 * L, &na, 4);
+        __builtin_memcpy(blk + KQ_ACT_AD + 4 * L, &ad, 4);
+    }
+    __builtin_memcpy(blk + KQ_ACT_DA, &d, 4);
+    __builtin_memset(blk + KQ_ACT_DA + 4, 0, KQ_ACT_BYTES - KQ_ACT_DA - 4);
+}
+
 /// m rows of k floats (k a multiple of 256) at x to `out` (m rows of k/256 blocks).
 SWK_INLINE void q8k_quantize(const float *x, void *out, int64_t m, int64_t k) {
     const int64_t nb = k / KQ_BLOCK, rb = nb * KQ_ACT_BYTES;
@@ -45,14 +57,7 @@ SWK_INLINE void q8k_quantize(const float *x, void *out, int64_t m, int64_t k) {
                 sums[g] = s;
             }
             for (int e = 0; e < KQ_BLOCK; e += 4) __builtin_memcpy(blk + KQ_ACT_OFF(e), q + e, 4);
-            for (int L = 0; L < 16; L++) {
-                const int32_t na = -sums[KQ_LANE_GROUP(L)];
-                const float ad = d * (float)sums[KQ_LANE_GROUP(L)];
-                __builtin_memcpy(blk + KQ_ACT_NSUM + 4 * L, &na, 4);
-                __builtin_memcpy(blk + KQ_ACT_AD + 4 * L, &ad, 4);
-            }
-            __builtin_memcpy(blk + KQ_ACT_DA, &d, 4);
-            __builtin_memset(blk + KQ_ACT_DA + 4, 0, KQ_ACT_BYTES - KQ_ACT_DA - 4);
+            q8k_write_sums(blk, sums, d);
         }
     }
 }
@@ -94,14 +99,7 @@ SWK_TARGET_AVX512 void swk_quantize_q8k_avx512(const float *x, void *out, int64_
                 // Elements 16g + 4x + (0..3): dword x of the group, lane G^-1(g) of V_x.
                 for (int x4 = 0; x4 < 4; x4++) __builtin_memcpy(blk + 64 * x4 + 4 * KQ_GROUP_LANE(g), &dw[x4], 4);
             }
-            for (int L = 0; L < 16; L++) {
-                const int32_t na = -sums[KQ_LANE_GROUP(L)];
-                const float ad = d * (float)sums[KQ_LANE_GROUP(L)];
-                __builtin_memcpy(blk + KQ_ACT_NSUM + 4 * L, &na, 4);
-                __builtin_memcpy(blk + KQ_ACT_AD + 4 * L, &ad, 4);
-            }
-            __builtin_memcpy(blk + KQ_ACT_DA, &d, 4);
-            __builtin_memset(blk + KQ_ACT_DA + 4, 0, KQ_ACT_BYTES - KQ_ACT_DA - 4);
+            q8k_write_sums(blk, sums, d);
         }
     }
 }
