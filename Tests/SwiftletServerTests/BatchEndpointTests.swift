@@ -119,9 +119,11 @@ import Testing
     @Test func cancelStopsABatchAndARestartResumesOneWithoutRerunningLines() async throws {
         let directory = Self.dataDirectory("restart")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let count = 60
+        // Enough work that the batch cannot finish between the poll for 10 lines and the stop:
+        // 60 lines of 8 tokens did on a fast machine.
+        let count = 400
         var server = try await TestServer(configuration: ServerConfiguration(port: 0, dataDirectory: directory))
-        let (body, headers) = Self.upload(Self.lines(count, maxTokens: 8))
+        let (body, headers) = Self.upload(Self.lines(count, maxTokens: 16))
         let fileID = try await server.request("POST", "/v1/files", body: body, headers: headers).json["id"] as! String
         let create = "{\"input_file_id\": \"\(fileID)\", \"endpoint\": \"/v1/completions\", \"completion_window\": \"24h\"}"
 
