@@ -51,17 +51,24 @@ if [[ ! -x "$VENV/bin/python" ]] || ! cmp -s "$REQ" "$VENV/.requirements.txt"; t
 fi
 PY="$VENV/bin/python"
 
+# Runs the command (which writes OUT) unless OUT exists and --force is off.
+make_unless_present() {
+    local out="$1"
+    shift
+    if [[ -f "$out" && $FORCE -eq 0 ]]; then
+        log "exists: $out"
+    else
+        log "making $out"
+        "$@"
+    fi
+}
+
 # ------------------------------------------------------------------ models --
 mkdir -p "$WORK"
 for shape in "${SHAPES[@]}"; do
     for type in "${TYPES[@]}"; do
         out="$WORK/$shape-$type.gguf"
-        if [[ -f "$out" && $FORCE -eq 0 ]]; then
-            log "exists: $out"
-        else
-            log "making $out"
-            "$PY" "$BENCH_DIR/make_model.py" --shape "$shape" --type "$type" --seed "$SEED" --out "$out"
-        fi
+        make_unless_present "$out" "$PY" "$BENCH_DIR/make_model.py" --shape "$shape" --type "$type" --seed "$SEED" --out "$out"
         if [[ $VERIFY -eq 1 ]]; then
             again="$WORK/.verify-$shape-$type.gguf"
             "$PY" "$BENCH_DIR/make_model.py" --shape "$shape" --type "$type" --seed "$SEED" --out "$again"
@@ -78,16 +85,16 @@ done
 # ------------------------------------------- llama-quantize copies (optional) --
 QUANTIZE="$BENCH_DIR/peers/llama.cpp-build/bin/llama-quantize"
 LLAMA_TYPES=(Q4_1 Q5_0 Q4_K_M Q5_K_M Q6_K IQ4_XS)
+# Writes OUT from the F32 stories110M in TYPE with llama-quantize (its output in OUT.log).
+llama_quantize() {
+    local type="$1" out="$2"
+    LD_LIBRARY_PATH="$(dirname "$QUANTIZE")" "$QUANTIZE" "$WORK/stories110M-f32.gguf" "$out" "$type" 2 > "$out.log" 2>&1 \
+        || { log "ERROR: llama-quantize $type failed, see $out.log"; exit 1; }
+}
 if [[ -x "$QUANTIZE" ]]; then
     for type in "${LLAMA_TYPES[@]}"; do
         out="$WORK/stories110M-${type,,}.gguf"
-        if [[ -f "$out" && $FORCE -eq 0 ]]; then
-            log "exists: $out"
-        else
-            log "making $out (llama-quantize $type)"
-            LD_LIBRARY_PATH="$(dirname "$QUANTIZE")" "$QUANTIZE" "$WORK/stories110M-f32.gguf" "$out" "$type" 2 > "$out.log" 2>&1 \
-                || { log "ERROR: llama-quantize $type failed, see $out.log"; exit 1; }
-        fi
+        make_unless_present "$out" llama_quantize "$type" "$out"
     done
 else
     log "llama.cpp not built: skipping the llama-quantize copies (${LLAMA_TYPES[*]})"

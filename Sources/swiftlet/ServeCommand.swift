@@ -56,12 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxBodyBytes >= 1024 else { throw ValidationError("--max-body-bytes must be at least 1024") }
         guard shutdownDeadline >= 0 else { throw ValidationError("--shutdown-deadline must be at least 0") }
         guard (1...64).contains(draftTokens) else { throw ValidationError("--draft-tokens must be between 1 and 64") }
-        guard EngineConfiguration.maxBatchTokensRange.contains(batchTokensBesideInteractive) else {
-            throw ValidationError("--batch-tokens-beside-interactive must be between 1 and \(EngineConfiguration.maxBatchTokensRange.upperBound)")
-        }
-        guard EngineConfiguration.interactiveWindowMillisecondsRange.contains(interactiveWindowMilliseconds) else {
-            throw ValidationError("--interactive-window-ms must be between 0 and \(EngineConfiguration.interactiveWindowMillisecondsRange.upperBound)")
-        }
+        try FlagRange.check(batchTokensBesideInteractive, "--batch-tokens-beside-interactive", EngineConfiguration.maxBatchTokensRange)
+        try FlagRange.check(interactiveWindowMilliseconds, "--interactive-window-ms", EngineConfiguration.interactiveWindowMillisecondsRange)
         if let apiKey, apiKey.isEmpty { throw ValidationError("--api-key must not be empty") }
     }
 

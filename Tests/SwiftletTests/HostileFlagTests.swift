@@ -46,6 +46,9 @@ struct HostileFlagTests {
             (["bench-kernels", "--shapes", "1048576x1048576"], "--shapes"),
             (["bench-kernels", "--rows", "4294967296"], "--rows must be at least"),
             (["bench-kernels", "--attention", "--context", "4611686018427387904"], "--context must be at least"),
+            (["serve", "--model", model, "--batch-tokens-beside-interactive", "0"], "--batch-tokens-beside-interactive must be at least 1"),
+            (["serve", "--model", model, "--interactive-window-ms=-1"], "--interactive-window-ms must be at least 0 and at most 3600000"),
+            (["serve", "--model", model, "--interactive-window-ms", "3600001"], "--interactive-window-ms must be at least 0"),
         ]
         for (arguments, message) in cases {
             let run = try runSwiftlet(arguments)
