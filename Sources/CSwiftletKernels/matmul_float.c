@@ -105,6 +105,21 @@ A512 float lane_sum512(__m512 v) {
     return _mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1));
 }
 
+/// lane_sum512 of four vectors at once: [sum(a), sum(b), sum(c), sum(d)], each summed in
+/// exactly lane_sum512's order (halves, then quarters, then 2 + 2, then 1 + 1), with a third
+/// of its shuffles and adds.
+A512 __m128 lane_sums4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
+    // Eight lanes each: lanes l + lanes l + 8.
+    __m512 ab = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+    __m512 cd = _mm512_add_ps(_mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(1, 0, 1, 0)), _mm512_shuffle_f32x4(c, d, _MM_SHUFFLE(3, 2, 3, 2)));
+    // Four lanes each (one 128-bit quarter per vector): lanes l + lanes l + 4.
+    __m512 q = _mm512_add_ps(_mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(2, 0, 2, 0)), _mm512_shuffle_f32x4(ab, cd, _MM_SHUFFLE(3, 1, 3, 1)));
+    // In each quarter: lane 0 + lane 2 and lane 1 + lane 3, then the two.
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(3, 2, 3, 2)));
+    q = _mm512_add_ps(q, _mm512_permute_ps(q, _MM_SHUFFLE(1, 1, 1, 1)));
+    return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
+}
+
 /// How far ahead a single row's dot product prefetches its weights: two threads streaming a
 /// 32000x768 F32 matrix from DRAM read 17.6-18.1 GB/s without, 20.6-22.2 with 2 KiB
 /// (Benchmarks/RESULTS.md). Prefetching changes no result.
@@ -136,33 +151,79 @@ A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t 
     y[3 * ldy] = lane_sum512(a3) + tail_sum(fmt, x + 3 * k, w, k16, k);
 }
 
-/// R (1...8) activation rows (stride k) against one weight row, each weight vector loaded
-/// and widened once for all R: y[r * ldy] for r < R. Called with a constant R, so the
-/// accumulators stay in registers; every element is summed exactly as dot512 sums it.
-A512 void tileRx1_512(int fmt, int R, const float *x, const void *w, float *y, int64_t k, int64_t ldy) {
+/// R (1...8) activation rows (stride k) against C (1...4) weight rows (stride row_bytes),
+/// y[r * ldy + c]: each weight vector is loaded and widened once for all R rows, and the
+/// R x C independent accumulators keep the FMA pipes busy where one dot product would wait
+/// on its own latency. Called with constant R and C so the accumulators stay in registers;
+/// every element is summed exactly as dot512 sums it.
+A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
+                      int64_t ldy) {
     int64_t k16 = k & ~(int64_t)15;
-    __m512 acc[8];
-    for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+    const int64_t eb = element_bytes(fmt);
+    __m512 acc[8][4];
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
     for (int64_t t = 0; t < k16; t += 16) {
-        __m512 wv = load512(fmt, w, t);
-        for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(x + r * k + t), wv, acc[r]);
+        __m512 wv[4];
+        for (int c = 0; c < C; c++) {
+            const char *wc = (const char *)w + c * row_bytes;
+            _mm_prefetch(wc + t * eb + SWK_PREFETCH_BYTES, _MM_HINT_T0);
+            wv[c] = load512(fmt, wc, t);
+        }
+        for (int r = 0; r < R; r++) {
+            __m512 u = _mm512_loadu_ps(x + r * k + t);
+            for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(u, wv[c], acc[r][c]);
+        }
     }
-    for (int r = 0; r < R; r++) y[r * ldy] = lane_sum512(acc[r]) + tail_sum(fmt, x + r * k, w, k16, k);
+    // The R x C lane sums four at a time (row-major order), then each sum plus its tail.
+    float sums[32];
+    for (int i = 0; i < R * C; i += 4) {
+        __m512 zero = _mm512_setzero_ps();
+        __m512 v1 = i + 1 < R * C ? acc[(i + 1) / C][(i + 1) % C] : zero;
+        __m512 v2 = i + 2 < R * C ? acc[(i + 2) / C][(i + 2) % C] : zero;
+        __m512 v3 = i + 3 < R * C ? acc[(i + 3) / C][(i + 3) % C] : zero;
+        _mm_storeu_ps(sums + i, lane_sums4_512(acc[i / C][i % C], v1, v2, v3));
+    }
+    for (int r = 0; r < R; r++)
+        for (int c = 0; c < C; c++)
+            y[r * ldy + c] = sums[r * C + c] + tail_sum(fmt, x + r * k, (const char *)w + c * row_bytes, k16, k);
 }
 
-/// Rows of x in groups of up to eight against one weight row (the weights read once).
-A512 void stream_row512(int fmt, const float *x, const void *w, float *y, int64_t m, int64_t k, int64_t ldy) {
-    int64_t i = 0;
-    for (; i + 8 <= m; i += 8) tileRx1_512(fmt, 8, x + i * k, w, y + i * ldy, k, ldy);
-    switch (m - i) {
-    case 7: tileRx1_512(fmt, 7, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 6: tileRx1_512(fmt, 6, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 5: tileRx1_512(fmt, 5, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 4: tileRx1_512(fmt, 4, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 3: tileRx1_512(fmt, 3, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 2: tileRx1_512(fmt, 2, x + i * k, w, y + i * ldy, k, ldy); break;
-    case 1: y[i * ldy] = dot512(fmt, x + i * k, w, k); break;
+/// tileRxC_512 with R and C as constants (R 1...8, C 1, 2 or 4).
+A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
+                      int64_t ldy) {
+#define SWK_TILE_CASE(r)                                                                              \
+    case r:                                                                                           \
+        if (C == 4) tileRxC_512(fmt, r, 4, x, w, row_bytes, y, k, ldy);                               \
+        else if (C == 2) tileRxC_512(fmt, r, 2, x, w, row_bytes, y, k, ldy);                          \
+        else tileRxC_512(fmt, r, 1, x, w, row_bytes, y, k, ldy);                                      \
+        break;
+    switch (R) {
+    SWK_TILE_CASE(1) SWK_TILE_CASE(2) SWK_TILE_CASE(3) SWK_TILE_CASE(4)
+    SWK_TILE_CASE(5) SWK_TILE_CASE(6) SWK_TILE_CASE(7) SWK_TILE_CASE(8)
     default: break;
+    }
+#undef SWK_TILE_CASE
+}
+
+/// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
+/// once: tiles of four weight rows against up to four activation rows (up to 16
+/// accumulators), of two against up to eight, a tile's rows in groups of eight beyond; the
+/// last weight rows one at a time.
+A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
+                         int64_t ldy, int64_t j0, int64_t j1) {
+    const int C = m <= 4 ? 4 : 2;
+    const int first = m < 8 ? (int)m : 8, second = (int)m - first;
+    int64_t j = j0;
+    for (; j + C <= j1; j += C) {
+        const char *wj = (const char *)w + j * row_bytes;
+        tile_any512(fmt, first, C, x, wj, row_bytes, y + j, k, ldy);
+        if (second > 0) tile_any512(fmt, second, C, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, k, ldy);
+    }
+    for (; j < j1; j++) {
+        const char *wj = (const char *)w + j * row_bytes;
+        tile_any512(fmt, first, 1, x, wj, row_bytes, y + j, k, ldy);
+        if (second > 0) tile_any512(fmt, second, 1, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, k, ldy);
     }
 }
 
@@ -242,7 +303,7 @@ A512 void matmul512(int fmt, SWK_MATMUL_PARAMS) {
     // Up to sixteen rows (decode batches, speculative verification of k+1 tokens): each
     // weight row is read and widened once for every eight of them.
     if (m <= 16) {
-        for (int64_t j = j0; j < j1; j++) stream_row512(fmt, x, (const char *)w + j * row_bytes, y + j, m, k, ldy);
+        stream_rows512(fmt, x, w, row_bytes, y, m, k, ldy, j0, j1);
         return;
     }
     const int stage = (from_memory && m <= 32) || (fmt != FMT_F32 && m >= 64);

@@ -8,7 +8,7 @@ import Swiftlet
 struct KernelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-kernels",
-        abstract: "Measure matrix-multiply GFLOP/s (Swiftlet's kernel vs OpenBLAS sgemm), or attention's KV read rate.")
+        abstract: "Measure matrix-multiply GFLOP/s (Swiftlet's kernel vs OpenBLAS sgemm), attention's KV read rate, or a model's forward steps by token count.")
 
     @Option(help: "Weight shapes OUTxIN, comma separated.")
     var shapes: String = "768x768,2048x768,32000x288"
@@ -31,7 +31,7 @@ struct KernelBenchCommand: ParsableCommand {
     @Flag(help: "Measure paged attention instead: --rows sequences of --context cached positions each.")
     var attention = false
 
-    @Option(help: "With --attention: cached positions per sequence.")
+    @Option(help: "With --attention or --model: cached positions per sequence.")
     var context: Int = 96
 
     @Option(help: "With --attention: query tokens per sequence in the step (1 = decode).")
@@ -43,9 +43,17 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(name: .customLong("kv-cache-type"), help: "With --attention: f32 or f16.")
     var kvCacheType: String = "f32"
 
+    @Option(name: [.short, .long], help: "Time this model's whole forward steps instead: one sequence of --rows tokens, all wanting logits (as a speculative verification), after --context cached positions.")
+    var model: String?
+
     func run() throws {
         try KernelPath.validateEnvironment(ProcessInfo.processInfo.environment)
         if attention { return try runAttention() }
+        if let model { return try runSteps(model: model) }
+        try runMatmul()
+    }
+
+    private func runMatmul() throws {
         guard let type = GGMLType.allCases.first(where: { $0.name.lowercased() == format.lowercased() }),
               let weightFormat = WeightFormat(type) else {
             throw ValidationError("--format must be one of \(WeightFormat.supportedNames)")
@@ -86,6 +94,58 @@ struct KernelBenchCommand: ParsableCommand {
                 let gigabytes = ours / flops * Double(encoded.count)
                 print(String(format: "%-7@ %-12@ %4d   %16.1f   %11.1f   %13.1f", weightFormat.description, "\(n)x\(k)", m, ours, gigabytes, blas))
             }
+        }
+    }
+
+    /// Forward steps of one sequence of m tokens (each wanting logits) at positions
+    /// `context..<context + m`, after a prefill of `context` tokens; reports each size's time
+    /// against a 1-token step and the weight bytes read per second.
+    private func runSteps(model path: String) throws {
+        let loaded = try ModelLoader.load(path: path)
+        let sizes = try rows.split(separator: ",").map { part -> Int in
+            guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
+            return m
+        }
+        let maxContext = loaded.configuration.contextLength
+        guard let largest = sizes.max(), context >= 1, context + largest <= maxContext else {
+            throw ValidationError("--context plus the largest --rows must be at most the model's context (\(maxContext))")
+        }
+        let pool = ThreadPool(threadCount: threads)
+        let transformer = try Transformer(weights: loaded.weights, maxBatchTokens: max(largest, context), maxContext: maxContext, pool: pool)
+        let blockSize = 16
+        let cache = try PagedKVCache(configuration: loaded.configuration, blockSize: blockSize,
+                                     blockCount: (context + largest + blockSize - 1) / blockSize)
+        let table = (0..<Int32(cache.blockCount)).map { $0 }
+        let token = Int32(min(1, loaded.configuration.vocabularySize - 1))
+        var batch = TokenBatch()
+        let sequence = batch.addSequence(blockTable: table)
+        for p in 0..<context { batch.append(token: token, position: p, sequence: sequence, wantsLogits: p == context - 1) }
+        _ = transformer.forward(batch, cache: cache)
+        print("kernels: \(KernelPath.summary)")
+        print("model: \(loaded.configuration.layerCount) layers, dim \(loaded.configuration.dimension), \(loaded.weights.bytesPerToken >> 20) MiB of weights a step; \(threads) threads, \(context) cached positions")
+        print("tokens   µs per step (median)   vs 1 token   weight GB/s")
+        // Rounds run every size once in turn, so a busy neighbour slows all sizes alike; each
+        // size reports its median over the rounds.
+        let batches = sizes.map { m -> TokenBatch in
+            var b = TokenBatch()
+            let s = b.addSequence(blockTable: table)
+            for p in context..<(context + m) { b.append(token: token, position: p, sequence: s, wantsLogits: true) }
+            return b
+        }
+        var samples = [[Double]](repeating: [], count: sizes.count)
+        let start = MonotonicClock.now()
+        repeat {
+            for (i, b) in batches.enumerated() {
+                let t0 = MonotonicClock.now()
+                _ = transformer.forward(b, cache: cache)
+                samples[i].append(MonotonicClock.now() - t0)
+            }
+        } while MonotonicClock.now() - start < seconds * Double(sizes.count) || samples[0].count < 5
+        let medians = samples.map { $0.sorted()[$0.count / 2] * 1e6 }
+        let single = sizes.firstIndex(of: 1).map { medians[$0] }
+        for (m, micros) in zip(sizes, medians) {
+            let ratio = single.map { String(format: "%9.2fx", micros / $0) } ?? "         -"
+            print(String(format: "%6d   %20.1f   %@   %11.1f", m, micros, ratio, Double(loaded.weights.bytesPerToken) / micros / 1e3))
         }
     }
 

@@ -219,6 +219,37 @@ struct SpeculativeTests {
         #expect(memoryBound.draftLength(acceptanceRates: Array(repeating: 0.9, count: 16), otherTokens: 0, draftSeconds: { _ in 0.05 }) == 0)
         #expect(memoryBound.draftLength(acceptanceRates: [0.05], otherTokens: 0, draftSeconds: { _ in 0.3 }) == 0)
     }
+
+    /// Observed steps move their size's cost toward what they took and add the sizes the
+    /// start-up measurement did not have, so the policy follows the costs of real steps.
+    @Test func costTableFollowsObservedSteps() {
+        var table = CostTable(sizes: [1, 4], seconds: [1.0, 2.0])
+        #expect(table.seconds(tokens: 3) == 1.0 + 2.0 / 3)
+        for _ in 0..<200 { table.observe(tokens: 1, seconds: 1.5) }
+        #expect(abs(table.seconds(tokens: 1) - 1.5) < 1e-6)
+        table.observe(tokens: 3, seconds: 3.0)
+        #expect(table.seconds(tokens: 3) == 3.0)
+        #expect(abs(table.seconds(tokens: 2) - 2.25) < 1e-6)  // between the observed 1 and 3
+        #expect(abs(table.seconds(tokens: 4) - 2.0) < 1e-12)
+        // One observation moves a size a tenth of the way; nonsense is ignored.
+        table.observe(tokens: 4, seconds: 12.0)
+        #expect(abs(table.seconds(tokens: 4) - 3.0) < 1e-12)
+        table.observe(tokens: 4, seconds: .nan)
+        table.observe(tokens: 0, seconds: 1)
+        table.observe(tokens: 2, seconds: -1)
+        #expect(abs(table.seconds(tokens: 4) - 3.0) < 1e-12 && abs(table.seconds(tokens: 2) - 2.25) < 1e-6)
+    }
+
+    /// With the pair's measured costs (a 3-token verification 1.3 plain steps, a draft step
+    /// 0.07) and its per-token acceptance of 0.7, drafting pays and is chosen.
+    @Test func policyDraftsAtTheShippedPairsCosts() {
+        var policy = SpeculationPolicy(maxDraftTokens: 8, adaptive: true)
+        policy.targetCosts = CostTable(sizes: [1, 2, 3, 4, 5, 9], seconds: [1.0, 1.12, 1.3, 1.45, 1.6, 2.4])
+        let k = policy.draftLength(acceptanceRates: [0.7], otherTokens: 0, draftSeconds: { _ in 0.07 })
+        #expect((1...4).contains(k), "k \(k)")
+        // At a quarter the predicted gain is below the threshold.
+        #expect(policy.draftLength(acceptanceRates: [0.25], otherTokens: 0, draftSeconds: { _ in 0.07 }) == 0)
+    }
 }
 
 extension PrefixCacheTests {

@@ -322,7 +322,9 @@ public final class Engine: @unchecked Sendable {
         }
         let logits = transformer.forward(batch, cache: cache)
         kv.markStepComputed()
-        metrics.forwardSeconds += MonotonicClock.now() - now
+        let seconds = MonotonicClock.now() - now
+        if !policy.targetCosts.isEmpty { policy.targetCosts.observe(tokens: batch.tokenCount, seconds: seconds) }
+        metrics.forwardSeconds += seconds
         metrics.steps += 1
         metrics.batchedTokens += batch.tokenCount
         metrics.maxBatchTokens = max(metrics.maxBatchTokens, batch.tokenCount)
@@ -338,10 +340,13 @@ public final class Engine: @unchecked Sendable {
         let decoding = scheduler.running.filter { $0.tokens.count - $0.computedTokenCount == 1 }
         guard !decoding.isEmpty else { return }
         let otherTokens = scheduler.running.reduce(0) { $0 + ($1.tokens.count - $1.computedTokenCount == 1 ? 0 : $1.uncomputedCount) }
-        var k = policy.draftLength(acceptanceRates: decoding.map(\.acceptanceEstimate), otherTokens: otherTokens,
+        var k = policy.draftLength(acceptanceRates: decoding.map(\.acceptance.estimate), otherTokens: otherTokens,
                                    draftSeconds: { drafter.stepSeconds(batchSize: $0) })
         k = min(k, max(0, (configuration.maxBatchTokens - otherTokens) / decoding.count - 1))
-        guard k > 0 else { return }
+        guard k > 0 else {
+            for request in decoding { request.acceptance.recordUndraftedStep() }
+            return
+        }
         var asks: [DraftRequest] = []
         for request in decoding {
             let room = min(request.parameters.maxTokens - request.generatedCount - 1, maxContext - request.tokens.count - 1)

@@ -69,7 +69,7 @@ final class OutputProcessor {
         request.sampler = sampler
         request.metrics.draftTokensProposed += draft.tokens.count
         request.metrics.draftTokensAccepted += accepted
-        request.acceptanceEstimate = 0.8 * request.acceptanceEstimate + 0.2 * Double(accepted) / Double(draft.tokens.count)
+        request.acceptance.record(accepted: accepted, proposed: draft.tokens.count)
         request.draft = DraftProposal()
         // Keys and values of rejected positions stay in the blocks but are overwritten later.
         request.computedTokenCount = known + accepted

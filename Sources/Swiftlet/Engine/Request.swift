@@ -13,8 +13,8 @@ final class Request {
     var finishReason: FinishReason?
     /// Draft tokens to verify in the next step.
     var draft = DraftProposal()
-    /// Running estimate of the fraction of draft tokens the target accepts.
-    var acceptanceEstimate = 0.7
+    /// Running estimate of the per-token probability that the target accepts a draft token.
+    var acceptance = DraftAcceptance()
     /// Whether the prefix cache was consulted for it yet (counted once in the metrics).
     var prefixLookedUp = false
     /// When the previous generated token was sampled.

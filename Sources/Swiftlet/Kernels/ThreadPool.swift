@@ -173,11 +173,17 @@ private final class SharedState: @unchecked Sendable {
     /// `withoutActuallyEscaping` checks that no copy outlives the region).
     @inline(never)
     private func runParts(thread: Int, region: Int) -> Int {
+        // One copy of the body for all of this thread's parts (each copy is a retain and a
+        // release of the closure's context, a cache line every thread writes), taken only
+        // once a part is claimed: until the claimed parts are reported finished the caller
+        // cannot end the region, so the copy never outlives it.
         var count = 0
+        var copy: ((Int, Int) -> Void)?
         for offset in 0..<threadCount {
             let owner = (thread + offset) % threadCount
             while let part = take(from: owner, region: region) {
-                body?(part, thread)
+                if copy == nil { copy = body }
+                copy?(part, thread)
                 count += 1
             }
         }

@@ -1,5 +1,7 @@
 /// Measured seconds of a forward step by token count, interpolated linearly between the
-/// measured sizes (and extrapolated from the last two).
+/// measured sizes (and extrapolated from the last two). Measured once at engine start, then
+/// kept current by the steps the engine runs (`observe`), so it follows the context the
+/// requests have built up and how busy the machine is.
 struct CostTable {
     private var sizes: [Int] = []
     private var seconds: [Double] = []
@@ -45,6 +47,23 @@ struct CostTable {
     /// The KV sequence id measurements run under (request ids are positive).
     static let sequenceID = -1
 
+    /// Weight of a newly observed step in its size's average.
+    static let observationWeight = 0.1
+
+    /// Folds a step of `tokens` tokens that took `seconds` into the table: into the running
+    /// average of that size, or as a new size between the measured ones.
+    mutating func observe(tokens: Int, seconds observed: Double) {
+        guard tokens > 0, observed.isFinite, observed > 0 else { return }
+        var i = 0
+        while i < sizes.count && sizes[i] < tokens { i += 1 }
+        if i < sizes.count && sizes[i] == tokens {
+            seconds[i] += Self.observationWeight * (observed - seconds[i])
+        } else {
+            sizes.insert(tokens, at: i)
+            seconds.insert(observed, at: i)
+        }
+    }
+
     func seconds(tokens: Int) -> Double {
         guard !sizes.isEmpty else { return 0 }
         if sizes.count == 1 { return seconds[0] * Double(tokens) / Double(sizes[0]) }
@@ -75,8 +94,9 @@ struct SpeculationPolicy {
     /// target step is no longer bound by reading the weights.
     static let maxSpeculativeBatch = 2
     /// Predicted gain over plain decoding below which drafting is not worth its
-    /// bookkeeping (drafting, verification and rollback are not in the cost tables).
-    static let requiredGain = 1.2
+    /// bookkeeping (sampling and checking the drafts and rolling back are not in the cost
+    /// tables; they are a few percent of a step on the shipped pair).
+    static let requiredGain = 1.1
 
     func draftLength(acceptanceRates: [Double], otherTokens: Int, draftSeconds: (Int) -> Double) -> Int {
         guard adaptive else { return maxDraftTokens }

@@ -141,7 +141,9 @@ public final class DraftModelDrafter: Drafter {
     private func run(_ batch: TokenBatch) -> Logits {
         let start = MonotonicClock.now()
         let logits = transformer.forward(batch, cache: cache)
-        forwardSeconds += MonotonicClock.now() - start
+        let seconds = MonotonicClock.now() - start
+        if !costs.isEmpty { costs.observe(tokens: batch.tokenCount, seconds: seconds) }
+        forwardSeconds += seconds
         forwardSteps += 1
         return logits
     }
