@@ -207,11 +207,18 @@ A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int6
 }
 
 /// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
-/// once: tiles of four weight rows against up to four activation rows (up to 16
-/// accumulators), of two against up to eight, a tile's rows in groups of eight beyond; the
-/// last weight rows one at a time.
+/// once. One row streams the weights one row at a time (a single sequential read, the
+/// fastest from memory: Zen 4 read interleaved adjacent rows at half the rate, Benchmarks/
+/// RESULTS.md); 2-16 rows, where the FMAs rather than the reads bound the step, go in tiles
+/// of four weight rows against up to four activation rows (up to 16 accumulators), of two
+/// against up to eight, a tile's rows in groups of eight beyond; the last weight rows one
+/// at a time.
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1) {
+    if (m == 1) {
+        for (int64_t j = j0; j < j1; j++) y[j] = dot512(fmt, x, (const char *)w + j * row_bytes, k);
+        return;
+    }
     const int C = m <= 4 ? 4 : 2;
     const int first = m < 8 ? (int)m : 8, second = (int)m - first;
     int64_t j = j0;

@@ -26,7 +26,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "all-at-once, or poisson:RATE (requests per second).")
     var arrival: String = "all-at-once"
 
-    @Option(help: "Runs per setting; the median run by total tok/s is reported.")
+    @Option(help: "Runs per setting; the median run by total tok/s is reported. With a drafter the settings take turns run by run, and each speedup is the median of its per-round ratios.")
     var repetitions: Int = 1
 
     @Option(help: "Modes to run, comma separated: batched, sequential.")
@@ -133,30 +133,41 @@ struct BenchCommand: AsyncParsableCommand {
             for temperature in try temperatureList(default: [0, 0.8]) {
                 let count = requests ?? max(level, 4)
                 let sampling = temperature == 0 ? SamplingParameters.greedy : SamplingParameters(temperature: temperature, topK: 0, topP: 1, minP: 0, seed: seed)
-                var plainRate: Double?
-                // Plain first, then each fixed draft length, then the adaptive choice.
+                // Plain, each fixed draft length, then the adaptive choice: one engine each,
+                // run in turn repetition by repetition, so a machine that slows down or speeds
+                // up during the run moves every setting alike and the speedups stay fair.
                 var settings: [(Int, Bool)] = [(0, false)] + (try draftLengths()).map { ($0, false) }
                 settings.append(((try draftLengths()).max()!, true))
+                var instances: [Engine] = []
+                defer { for instance in instances { instance.shutdown() } }
+                var prompts: [[Int32]] = []
                 for (k, adaptive) in settings {
                     var config = engine.engineConfiguration
                     config.maxSequences = level
                     config.maxDraftTokens = k
                     config.adaptiveDraftLength = adaptive
                     let instance = try Engine(model: model, tokenizer: tokenizer, configuration: config, drafting: k > 0 ? drafting : nil)
-                    defer { instance.shutdown() }
-                    let prompts = try makePrompts(count: count, model: model, tokenizer: instance.tokenizer)
-                    var parameters = GenerationParameters(maxTokens: genLength, sampling: sampling, ignoreEOS: true)
+                    instances.append(instance)
+                    if prompts.isEmpty { prompts = try makePrompts(count: count, model: model, tokenizer: instance.tokenizer) }
                     _ = try await instance.complete(prompt: .tokens(Array(prompts[0].prefix(8))), parameters: GenerationParameters(maxTokens: 4, sampling: .greedy, ignoreEOS: true))
-                    printError("bench: concurrency \(level), temperature \(temperature), \(k == 0 ? "plain" : adaptive ? "adaptive up to \(k)" : "draft \(k)")...")
-                    var reports: [WorkloadReport] = []
-                    for repetition in 0..<repetitions {
-                        parameters.sampling.seed = sampling.seed.map { $0 &+ UInt64(repetition) }
-                        reports.append(try await WorkloadRunner.run(Workload(prompts: prompts, parameters: parameters), on: instance, concurrency: level))
+                }
+                var reports = [[WorkloadReport]](repeating: [], count: settings.count)
+                for repetition in 0..<repetitions {
+                    var parameters = GenerationParameters(maxTokens: genLength, sampling: sampling, ignoreEOS: true)
+                    parameters.sampling.seed = sampling.seed.map { $0 &+ UInt64(repetition) }
+                    for (index, (k, adaptive)) in settings.enumerated() {
+                        printError("bench: concurrency \(level), temperature \(temperature), \(k == 0 ? "plain" : adaptive ? "adaptive up to \(k)" : "draft \(k)"), run \(repetition + 1) of \(repetitions)...")
+                        reports[index].append(try await WorkloadRunner.run(Workload(prompts: prompts, parameters: parameters), on: instances[index], concurrency: level))
                     }
-                    let report = reports.sorted { $0.generatedTokensPerSecond < $1.generatedTokensPerSecond }[reports.count / 2]
-                    if k == 0 { plainRate = report.generatedTokensPerSecond }
+                }
+                // Each setting's median run; its speedup is the median over the rounds of its
+                // rate over the plain rate of the same round.
+                let median = { (values: [Double]) in values.sorted()[values.count / 2] }
+                for (index, (k, adaptive)) in settings.enumerated() {
+                    let report = reports[index].sorted { $0.generatedTokensPerSecond < $1.generatedTokensPerSecond }[reports[index].count / 2]
+                    let speedup = median(zip(reports[index], reports[0]).map { $0.generatedTokensPerSecond / $1.generatedTokensPerSecond })
                     let row = SpeculativeRow(mode: k == 0 ? "plain" : "speculative", draftTokens: k, adaptive: adaptive, temperature: temperature,
-                                             concurrency: level, report: report, plainRate: plainRate)
+                                             concurrency: level, report: report, speedup: speedup)
                     if json { print(row.jsonLine()) } else { row.printRow() }
                 }
             }
@@ -308,9 +319,8 @@ struct SpeculativeRow {
     let temperature: Float
     let concurrency: Int
     let report: WorkloadReport
-    let plainRate: Double?
-
-    var speedup: Double? { plainRate.map { report.generatedTokensPerSecond / $0 } }
+    /// Generated tokens per second over plain decoding's, measured in the same rounds.
+    let speedup: Double?
 
     static func printHeader() {
         print("| mode        | draft | temp | conc | gen tok/s | accept % | tokens/step | TTFT p50 ms | ITL p50 ms | speedup |")

@@ -43,6 +43,27 @@ struct BenchCommandTests {
         }
     }
 
+    /// With repetitions, the settings take turns run by run (a machine that drifts moves them
+    /// alike), and each speedup is a ratio to plain measured in the same rounds.
+    @Test func speculativeRepetitionsTakeTurns() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("swiftlet-bench-turns-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = directory.appendingPathComponent("m.gguf").path
+        _ = FileManager.default.createFile(atPath: model, contents: Data(TestModels.tiny()))
+        let run = try runSwiftlet(["bench", "--model", model, "--threads", "2", "--json", "--draft", "ngram", "--draft-tokens", "2",
+                                   "--concurrency", "1", "--temperatures", "0", "--gen-length", "6", "--prompt-length", "6", "--repetitions", "2"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let progress = run.stderr.split(separator: "\n").filter { $0.hasPrefix("bench: concurrency") }.map { line in
+            String(line.split(separator: ",")[2].trimmingCharacters(in: .whitespaces)) + "/" + String(line.split(separator: ",")[3].split(separator: " ")[1])
+        }
+        #expect(progress == ["plain/1", "draft 2/1", "adaptive up to 2/1", "plain/2", "draft 2/2", "adaptive up to 2/2"], "\(progress)")
+        let rows = try run.stdout.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 3)
+        #expect(rows[0]["mode"] as? String == "plain" && rows[0]["speedup_over_plain"] as? Double == 1)
+        #expect(rows.dropFirst().allSatisfy { ($0["speedup_over_plain"] as? Double ?? 0) > 0 })
+    }
+
     @Test func sharedPrefixRowsAreColdAndWarmWithTheCacheOnAndOff() throws {
         let rows = try Self.lines(["--shared-prefix-tokens", "40", "--prompt-length", "4", "--gen-length", "2", "--concurrency", "4"])
         #expect(rows.count == 4)
