@@ -278,7 +278,9 @@ A512 void tile4x4_512(int fmt, const float *x, const void *w, int64_t row_bytes,
     const char *ws[4] = {w0, w1, w2, w3};
     const float *xs[4] = {x0, x1, x2, x3};
     for (int r = 0; r < 4; r++) {
-        for (int s = 0; s < 4; s++) y[r * ldy + s] = lane_sum512(c[r][s]) + tail_sum(fmt, xs[r], ws[s], k16, k);
+        float sums[4];
+        _mm_storeu_ps(sums, lane_sums4_512(c[r][0], c[r][1], c[r][2], c[r][3]));
+        for (int s = 0; s < 4; s++) y[r * ldy + s] = sums[s] + tail_sum(fmt, xs[r], ws[s], k16, k);
     }
 }
 

@@ -111,7 +111,7 @@ struct KernelBenchCommand: ParsableCommand {
             throw ValidationError("--context plus the largest --rows must be at most the model's context (\(maxContext))")
         }
         let pool = ThreadPool(threadCount: threads)
-        let transformer = try Transformer(weights: loaded.weights, maxBatchTokens: max(largest, context), maxContext: maxContext, pool: pool)
+        let transformer = try Transformer(weights: loaded.weights, maxBatchTokens: max(largest, context), maxContext: context + largest, pool: pool)
         let blockSize = 16
         let cache = try PagedKVCache(configuration: loaded.configuration, blockSize: blockSize,
                                      blockCount: (context + largest + blockSize - 1) / blockSize)

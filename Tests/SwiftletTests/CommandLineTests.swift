@@ -78,6 +78,8 @@ struct CommandLineTests {
             (["generate", "--model", good, "--prompt", "a", "--threads", "0"], "--threads"),
             (["generate", "--model", good, "--prompt", "a", "--kv-cache-type", "q4"], "--kv-cache-type"),
             (["bench-kernels", "--attention", "--heads", "5x2x8"], "--heads"),
+            (["bench-kernels", "--model", good, "--rows", "1,4", "--context", "65536"], "--context plus the largest --rows"),
+            (["bench-kernels", "--model", corrupt], "past the end"),
             (["generate", "--model", good, "--prompt", "a", "--bogus-flag"], "bogus"),
             (["inspect", "--model", corrupt], "past the end"),
         ]
@@ -99,6 +101,12 @@ struct CommandLineTests {
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!run.stdout.isEmpty)
         #expect(run.stderr.contains("decode:") && run.stderr.contains("tok/s") && run.stderr.contains("time to first token"))
+        // Whole forward steps by token count, each against the one-token step.
+        let steps = try runSwiftlet(["bench-kernels", "--model", good, "--rows", "1,3", "--context", "4", "--seconds", "0.01"])
+        #expect(steps.status == 0, "\(steps.stderr)")
+        let rows = steps.stdout.split(separator: "\n").map { $0.split(separator: " ") }.filter { Int($0.first ?? "") != nil }
+        #expect(rows.map { $0[0] } == ["1", "3"], "\(steps.stdout)")
+        #expect(rows.first?[2] == "1.00x" && (Double(rows.last?[1] ?? "") ?? 0) > 0, "\(steps.stdout)")
         let inspect = try runSwiftlet(["inspect", "--model", good])
         #expect(inspect.status == 0)
         #expect(inspect.stdout.contains("blk.0.attn_q.weight"))
