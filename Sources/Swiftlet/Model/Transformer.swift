@@ -140,7 +140,7 @@ public final class Transformer: @unchecked Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, weight: layer.attentionNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels, pool: pool)
-            let qkvParts = pool.parts(layer.query.rows, granularity: 16)
+            let qkvParts = parts(rows: layer.query.rows, bytes: layer.query.byteCount + layer.key.byteCount + layer.value.byteCount, tokens: n)
             pool.run(parts: qkvParts) { part, thread in
                 project(xb, layer.query, into: q, rows: n, part: part, of: qkvParts, thread: thread)
                 project(xb, layer.key, into: k, rows: n, part: part, of: qkvParts, thread: thread)
@@ -163,7 +163,7 @@ public final class Transformer: @unchecked Sendable {
             normRows(x, weight: layer.ffnNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels, pool: pool)
             let activation = c.activation
-            let ffnParts = pool.parts(hidden, granularity: 16)
+            let ffnParts = parts(rows: hidden, bytes: layer.gate.byteCount + layer.up.byteCount, tokens: n)
             pool.run(parts: ffnParts) { part, thread in
                 let columns = pool.partition(hidden, part: part, of: ffnParts, granularity: 16)
                 multiply(xb, layer.gate, into: hb.floats, rows: n, share: columns, thread: thread)
@@ -217,10 +217,22 @@ public final class Transformer: @unchecked Sendable {
         for r in 0..<rows { kernels.add(bias, to: y + r * width, count: width) }
     }
 
+    /// Weight bytes times tokens below which a part is not worth handing to another thread:
+    /// a tiny draft model's matrices (32-256 KiB) then run on fewer threads, or on the caller
+    /// alone, instead of paying a cross-core hand-off for a microsecond of work.
+    static let minimumPartWork = 64 << 10
+
+    /// Parts of a region over `rows` weight rows (multiples of 16) reading `bytes` of weights
+    /// for `tokens` token rows.
+    @inline(__always)
+    private func parts(rows: Int, bytes: Int, tokens: Int) -> Int {
+        min(pool.parts(rows, granularity: 16), max(1, bytes * tokens / Self.minimumPartWork))
+    }
+
     /// `y = x · wᵀ` for `rows` activation rows, over the pool.
     @inline(__always)
     private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int) {
-        let parts = pool.parts(w.rows, granularity: 16)
+        let parts = parts(rows: w.rows, bytes: w.byteCount, tokens: rows)
         pool.run(parts: parts) { part, thread in
             project(input, w, into: output, rows: rows, part: part, of: parts, thread: thread)
         }
