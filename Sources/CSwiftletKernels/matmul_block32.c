@@ -427,6 +427,7 @@ SWK_TARGET_AVX512 B32_INLINE void b32_matmul_avx512(SWK_MATMUL_PARAMS, int f) {
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
                 float *yp = y + it * ldy + j;
+                if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                 switch (mr) {
                     case 1: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 1, f); break;
                     case 2: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 2, f); break;

@@ -120,12 +120,9 @@ A512 __m128 lane_sums4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
 }
 
-/// How far ahead the streaming walks prefetch each weight row: two threads streaming a
-/// 32000x768 F32 matrix from DRAM at m = 1 read 17.6-18.1 GB/s without, 20.6-22.2 with 2 KiB,
-/// 21.4-21.8 with 4 KiB; the skinny tiles need the longer distance (F32 from DRAM, m = 8:
-/// 327 µs a 2048x768 matrix at 2 KiB, 251 at 4 or 8 KiB; Benchmarks/RESULTS.md). Prefetching
-/// changes no result.
-#define SWK_PREFETCH_BYTES 4096
+// Each weight row is prefetched SWK_PREFETCH_BYTES ahead (kernels_internal.h) as it streams:
+// the skinny tiles need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
+// 2 KiB, 251 at 4 or 8 KiB).
 A512 float dot512(int fmt, const float *x, const void *w, int64_t k) {
     int64_t k16 = k & ~(int64_t)15;
     __m512 acc = _mm512_setzero_ps();

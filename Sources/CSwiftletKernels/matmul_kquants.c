@@ -571,7 +571,10 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) 
     for (int64_t jb = j0; jb < j1; jb += jn) {
         const int64_t je = j1 - jb < jn ? j1 : jb + jn;
         if (stage)
-            for (int64_t j = jb; j < je; j++) kq_stage_avx512(type, wu + j * wrb, nb, staged + (j - jb) * nb);
+            for (int64_t j = jb; j < je; j++) {
+                swk_prefetch_ahead(wu + j * wrb, wrb);
+                kq_stage_avx512(type, wu + j * wrb, nb, staged + (j - jb) * nb);
+            }
         for (int64_t it = 0; it < m; it += KQ_AVX512_MR) {
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
@@ -581,6 +584,7 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) 
                     KQ_AVX512_ROWS(kq_rows_staged_avx512, sp)
                 } else {
                     const uint8_t *wp = wu + j * wrb;
+                    if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                     KQ_AVX512_ROWS(kq_rows_avx512, wp)
                 }
             }

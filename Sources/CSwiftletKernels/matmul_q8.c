@@ -502,8 +502,6 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_tile_avx512(const uint8_t *a, int64_t arb, 
 }
 
 #define Q8_AVX512_MR 8
-/// How far ahead of the row it starts the first chunk prefetches (the float kernels' distance).
-#define Q8_PREFETCH_BYTES 4096
 
 SWK_TARGET_AVX512 SWK_INLINE void q8_matmul_avx512(SWK_MATMUL_PARAMS, int q4) {
     (void)scratch;
@@ -526,11 +524,7 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_matmul_avx512(SWK_MATMUL_PARAMS, int q4) {
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
                 float *yp = y + it * ldy + j;
-                // The first chunk streams the rows: ask for the bytes 4 KiB ahead as each row
-                // starts (from DRAM an 8-row chunk otherwise waits on the prefetchers).
-                if (it == 0) {
-                    for (int64_t o = 0; o < wrb; o += 64) _mm_prefetch((const char *)wp + Q8_PREFETCH_BYTES + o, _MM_HINT_T0);
-                }
+                if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                 switch (mr) {
                     case 1: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 1, 1, q4); break;
                     case 2: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 2, 1, q4); break;
