@@ -275,6 +275,7 @@ SWK_TARGET_AVX2 B32_INLINE void b32_matmul_avx2(SWK_MATMUL_PARAMS, int f) {
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
+                if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                 float *yp = y + it * ldy + j;
                 switch (m - it) {
                     case 1: b32_rows_avx2(ap, arb, wp, yp, ldy, nb, 1, f); break;

@@ -293,6 +293,7 @@ SWK_TARGET_AVX2 SWK_INLINE void kq_matmul_avx2(SWK_MATMUL_PARAMS, int type) {
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
+                if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                 float *yp = y + it * ldy + j;
                 switch (m - it) {
                     case 1: kq_rows_avx2(type, ap, arb, wp, yp, ldy, nb, 1); break;

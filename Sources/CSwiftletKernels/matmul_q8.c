@@ -325,6 +325,7 @@ SWK_TARGET_AVX2 SWK_INLINE void q8_matmul_avx2(SWK_MATMUL_PARAMS, int q4) {
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
+                if (it == 0) swk_prefetch_ahead(wp, wrb);  // the first chunk streams the rows
                 float *yp = y + it * ldy + j;
                 switch (m - it) {
                     case 1: q8_rows_avx2(ap, arb, wp, yp, ldy, nb, 1, q4); break;
