@@ -188,14 +188,15 @@ A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int6
             y[r * ldy + c] = sums[r * C + c] + tail_sum(fmt, x + r * k, (const char *)w + c * row_bytes, k16, k);
 }
 
-/// tileRxC_512 with R and C as constants (R 1...8, C 1, 2 or 4).
+/// tileRxC_512 with R and C as constants (R 1...8, C 1 or 2; C 4 for R up to 4, the only
+/// tiles stream_rows512 asks for: the R x 4 tiles beyond would spill their accumulators).
 A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
                       int64_t ldy) {
 #define SWK_TILE_CASE(r)                                                                              \
     case r:                                                                                           \
-        if (C == 4) tileRxC_512(fmt, r, 4, x, w, row_bytes, y, k, ldy);                               \
+        if (C == 1) tileRxC_512(fmt, r, 1, x, w, row_bytes, y, k, ldy);                               \
         else if (C == 2) tileRxC_512(fmt, r, 2, x, w, row_bytes, y, k, ldy);                          \
-        else tileRxC_512(fmt, r, 1, x, w, row_bytes, y, k, ldy);                                      \
+        else if ((r) <= 4) tileRxC_512(fmt, r, 4, x, w, row_bytes, y, k, ldy);                        \
         break;
     switch (R) {
     SWK_TILE_CASE(1) SWK_TILE_CASE(2) SWK_TILE_CASE(3) SWK_TILE_CASE(4)

@@ -65,10 +65,7 @@ struct KernelBenchCommand: ParsableCommand {
             guard dims.count == 2, dims.allSatisfy({ $0 > 0 }) else { throw ValidationError("bad shape '\(part)'") }
             return (dims[0], dims[1])
         }
-        let batchSizes = try rows.split(separator: ",").map { part -> Int in
-            guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
-            return m
-        }
+        let batchSizes = try rowCounts()
         print("kernels: \(KernelPath.summary)")
         print("format  shape        rows   swiftlet GFLOP/s   weight GB/s   sgemm GFLOP/s")
         for (n, k) in parsedShapes {
@@ -102,12 +99,9 @@ struct KernelBenchCommand: ParsableCommand {
     /// against a 1-token step and the weight bytes read per second.
     private func runSteps(model path: String) throws {
         let loaded = try ModelLoader.load(path: path)
-        let sizes = try rows.split(separator: ",").map { part -> Int in
-            guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
-            return m
-        }
+        let sizes = try rowCounts()
         let maxContext = loaded.configuration.contextLength
-        guard let largest = sizes.max(), context >= 1, context + largest <= maxContext else {
+        guard let largest = sizes.max(), context + largest <= maxContext else {
             throw ValidationError("--context plus the largest --rows must be at most the model's context (\(maxContext))")
         }
         let pool = ThreadPool(threadCount: threads)
@@ -149,6 +143,14 @@ struct KernelBenchCommand: ParsableCommand {
         }
     }
 
+    /// The `--rows` counts (`validate` has checked their range).
+    private func rowCounts() throws -> [Int] {
+        try rows.split(separator: ",").map { part -> Int in
+            guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
+            return m
+        }
+    }
+
     private func measure(flops: Double, _ body: () -> Void) -> Double {
         body()
         var iterations = 0
@@ -176,10 +178,7 @@ struct KernelBenchCommand: ParsableCommand {
         let pool = ThreadPool(threadCount: threads)
         print("kernels: \(KernelPath.summary)")
         print("sequences  context  queries  type   µs per layer   KV GB/s")
-        for sequences in try rows.split(separator: ",").map({ part -> Int in
-            guard let m = Int(part), m > 0 else { throw ValidationError("bad row count '\(part)'") }
-            return m
-        }) {
+        for sequences in try rowCounts() {
             let blockSize = 16, blocksPerSequence = (context + blockSize - 1) / blockSize
             let cache = try PagedKVCache(configuration: configuration, blockSize: blockSize, blockCount: sequences * blocksPerSequence, type: type)
             var rng = SeededGenerator(seed: 1)

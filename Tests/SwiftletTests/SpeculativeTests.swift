@@ -238,6 +238,10 @@ struct SpeculativeTests {
         table.observe(tokens: 0, seconds: 1)
         table.observe(tokens: 2, seconds: -1)
         #expect(abs(table.seconds(tokens: 4) - 3.0) < 1e-12 && abs(table.seconds(tokens: 2) - 2.25) < 1e-6)
+        // A prompt chunk of a size the table lacks does not add one (the table stays small).
+        let before = table.seconds(tokens: 100)
+        table.observe(tokens: 100, seconds: 50)
+        #expect(table.seconds(tokens: 100) == before)
     }
 
     /// With the pair's measured costs (a 3-token verification 1.3 plain steps, a draft step

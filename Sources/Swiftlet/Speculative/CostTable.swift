@@ -49,16 +49,20 @@ struct CostTable {
 
     /// Weight of a newly observed step in its size's average.
     static let observationWeight = 0.1
+    /// Largest step a first observation adds as a size of its own (the decode and
+    /// verification sizes the policy weighs); larger steps update only sizes the table has,
+    /// so it stays a few dozen entries whatever prompt chunks the engine runs.
+    static let addedSizesUpTo = 16
 
     /// Folds a step of `tokens` tokens that took `seconds` into the table: into the running
-    /// average of that size, or as a new size between the measured ones.
+    /// average of that size, or, up to `addedSizesUpTo` tokens, as a new size.
     mutating func observe(tokens: Int, seconds observed: Double) {
         guard tokens > 0, observed.isFinite, observed > 0 else { return }
         var i = 0
         while i < sizes.count && sizes[i] < tokens { i += 1 }
         if i < sizes.count && sizes[i] == tokens {
             seconds[i] += Self.observationWeight * (observed - seconds[i])
-        } else {
+        } else if tokens <= Self.addedSizesUpTo {
             sizes.insert(tokens, at: i)
             seconds.insert(observed, at: i)
         }

@@ -4,7 +4,7 @@
 /// Drafts are accepted up to the first rejection, so a step that proposes k tokens and
 /// accepts a of them saw a + 1 trials of which a succeeded (a trials when all k were taken).
 /// The estimate is the ratio of exponential moving averages of successes and trials: the
-/// fraction a / k would read a per-token rate of 0.7 as 0.6 at k = 2 and 0.4 at k = 8.
+/// fraction a / k would read a per-token rate of 0.7 as 0.61 at k = 2 and 0.36 at k = 8.
 /// Steps the policy leaves undrafted move the estimate back toward the prior, so one bad
 /// stretch does not switch drafting off for the rest of the request.
 struct DraftAcceptance {
