@@ -31,6 +31,18 @@ static inline void swk_prefetch_ahead(const void *row, int64_t bytes) {
 }
 #endif
 
+/// Rows of activations the AVX-512 block walks run against each block of weight rows at once,
+/// `rest` rows being left: chunks of 8, except that a remainder of up to
+/// SWK_CHUNK_MERGE_ROWS joins the chunk before it (a ninth row in a chunk of its own costs a
+/// second unpacking of every weight group: 1.2-1.4x the 9-row step). Larger chunks lose: with
+/// 12 or 16 rows the chunk's activations and the weight block no longer share L1 (32 KiB on
+/// Zen 4), and chunks of 16 ran 64-row prefill 1.13-1.2x slower (Benchmarks/RESULTS.md).
+/// Chunk sizes never change a result: each output is summed in one fixed order.
+#define SWK_CHUNK_MERGE_ROWS 2
+/// The largest chunk swk_chunk_rows returns (the walks' switches go up to it).
+#define SWK_CHUNK_MAX_ROWS (8 + SWK_CHUNK_MERGE_ROWS)
+static inline int64_t swk_chunk_rows(int64_t rest) { return rest <= SWK_CHUNK_MAX_ROWS ? rest : 8; }
+
 /// The signature every matmul variant shares (see swk_matmul): `a` is the prepared
 /// activations, `w` the weight rows as stored.
 #define SWK_MATMUL_PARAMS                                                                      \

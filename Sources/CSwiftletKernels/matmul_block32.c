@@ -38,8 +38,8 @@
 // (as Q8_0 does); unsigned formats feed L itself and start from 0.
 //
 // Loop structure and buffers are those of matmul_q8.c (weight rows in blocks of about 16 KB,
-// chunks of 8 (AVX-512) or 4 (AVX2) activation rows, one weight row at a time, so m <= 8
-// streams each weight row once). `scratch` and `from_memory` are unused.
+// chunks of 8-10 (AVX-512, swk_chunk_rows) or 4 (AVX2) activation rows, one weight row at a
+// time, so m <= 10 streams each weight row once). `scratch` and `from_memory` are unused.
 #include "kernels_internal.h"
 
 #define B32_INLINE static inline __attribute__((always_inline))
@@ -388,10 +388,10 @@ SWK_TARGET_AVX512 B32_INLINE void b32_group_avx512(const uint8_t *row, int64_t g
     }
 }
 
-/// y[i][0] for i < mr (mr <= 8): one weight row against mr activation rows.
+/// y[i][0] for i < mr (mr <= SWK_CHUNK_MAX_ROWS): one weight row against mr activation rows.
 SWK_TARGET_AVX512 B32_INLINE void b32_rows_avx512(const uint8_t *a, int64_t arb, const uint8_t *w, float *y,
                                                   int64_t ldy, int64_t nb, int mr, int f) {
-    __m512 acc[8];
+    __m512 acc[SWK_CHUNK_MAX_ROWS];
     for (int i = 0; i < mr; i++) acc[i] = _mm512_setzero_ps();
     for (int64_t g = 0; g * 8 < nb; g++) {
         const int nbg = nb - g * 8 < 8 ? (int)(nb - g * 8) : 8;
@@ -422,9 +422,9 @@ SWK_TARGET_AVX512 B32_INLINE void b32_matmul_avx512(SWK_MATMUL_PARAMS, int f) {
     jn = jn < 4 ? 4 : jn > 32 ? 32 : jn;
     for (int64_t jb = j0; jb < j1; jb += jn) {
         const int64_t je = j1 - jb < jn ? j1 : jb + jn;
-        for (int64_t it = 0; it < m; it += 8) {
+        for (int64_t it = 0, mr; it < m; it += mr) {
+            mr = swk_chunk_rows(m - it);
             const uint8_t *ap = au + it * arb;
-            const int64_t mr = m - it;
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
                 float *yp = y + it * ldy + j;
@@ -437,7 +437,9 @@ SWK_TARGET_AVX512 B32_INLINE void b32_matmul_avx512(SWK_MATMUL_PARAMS, int f) {
                     case 5: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 5, f); break;
                     case 6: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 6, f); break;
                     case 7: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 7, f); break;
-                    default: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 8, f); break;
+                    case 8: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 8, f); break;
+                    case 9: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 9, f); break;
+                    default: b32_rows_avx512(ap, arb, wp, yp, ldy, nb, 10, f); break;
                 }
             }
         }

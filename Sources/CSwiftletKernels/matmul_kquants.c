@@ -21,7 +21,7 @@
 // with the sign trick (maddubs(|w|, sign(q, w))), as u = w + 128 would saturate maddubs.
 //
 // ---------------------------------------------------------------------- loop structure --
-// As matmul_q8.c: weight rows in blocks of about 16 KB, each run against chunks of 8
+// As matmul_q8.c: weight rows in blocks of about 16 KB, each run against chunks of 8-10
 // (AVX-512) / 4 (AVX2) / 16 (baseline) activation rows, one weight row at a time. The first
 // chunk streams the block once from memory; a weight super-block is unpacked into
 // registers once, straight into the activation lane order, and reused by the whole chunk. On
@@ -475,7 +475,7 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_rows_avx512(int type, const uint8_t *a, int
                                                  int64_t ldy, int64_t nb, int mr) {
     const int64_t bb = kq_block_bytes(type);
     const int mins = kq_has_mins(type), sh = KQ_SHIFT(type);
-    __m512 acc[8];
+    __m512 acc[SWK_CHUNK_MAX_ROWS];
     for (int i = 0; i < mr; i++) acc[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const uint8_t *blk = w + b * bb;
@@ -497,8 +497,6 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_rows_avx512(int type, const uint8_t *a, int
     }
     for (int i = 0; i < mr; i++) y[i * ldy] = kq_hsum16_avx512(acc[i]);
 }
-
-#define KQ_AVX512_MR 8
 
 /// One weight super-block as `kq_rows_avx512` builds it in registers: the weights in lane
 /// order and the per-lane weight scales (384 bytes). Prefill stages a block of weight rows
@@ -526,7 +524,7 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_stage_avx512(int type, const uint8_t *w, in
 SWK_TARGET_AVX512 SWK_INLINE void kq_rows_staged_avx512(int type, const uint8_t *a, int64_t arb, const kq_staged *st,
                                                         float *y, int64_t ldy, int64_t nb, int mr) {
     const int mins = kq_has_mins(type), sh = KQ_SHIFT(type);
-    __m512 acc[8];
+    __m512 acc[SWK_CHUNK_MAX_ROWS];
     for (int i = 0; i < mr; i++) acc[i] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const __m512i U0 = st[b].U[0], U1 = st[b].U[1], U2 = st[b].U[2], U3 = st[b].U[3];
@@ -548,15 +546,17 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_rows_staged_avx512(int type, const uint8_t 
 }
 
 #define KQ_AVX512_ROWS(fn, src)                                                        \
-    switch (m - it) {                                                                  \
+    switch (mr) {                                                                      \
         case 1: fn(type, ap, arb, src, yp, ldy, nb, 1); break;                         \
         case 2: fn(type, ap, arb, src, yp, ldy, nb, 2); break;                         \
         case 3: fn(type, ap, arb, src, yp, ldy, nb, 3); break;                         \
         case 4: fn(type, ap, arb, src, yp, ldy, nb, 4); break;                         \
         case 5: fn(type, ap, arb, src, yp, ldy, nb, 5); break;                         \
         case 6: fn(type, ap, arb, src, yp, ldy, nb, 6); break;                         \
-        case 7: fn(type, ap, arb, src, yp, ldy, nb, 7); break;                         \
-        default: fn(type, ap, arb, src, yp, ldy, nb, 8); break;                        \
+        case 7: fn(type, ap, arb, src, yp, ldy, nb, 7); break;                          \
+        case 8: fn(type, ap, arb, src, yp, ldy, nb, 8); break;                          \
+        case 9: fn(type, ap, arb, src, yp, ldy, nb, 9); break;                          \
+        default: fn(type, ap, arb, src, yp, ldy, nb, 10); break;                        \
     }
 
 SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) {
@@ -567,7 +567,7 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) 
     // More than one chunk of activation rows: stage each block of weight rows once, when
     // the thread's scratch holds it (64-byte aligned).
     kq_staged *staged = (kq_staged *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    const int stage = m > KQ_AVX512_MR && scratch != NULL &&
+    const int stage = swk_chunk_rows(m) < m && scratch != NULL &&
                       (int64_t)((char *)staged - (char *)scratch) + jn * nb * (int64_t)sizeof(kq_staged) <= scratch_bytes;
     for (int64_t jb = j0; jb < j1; jb += jn) {
         const int64_t je = j1 - jb < jn ? j1 : jb + jn;
@@ -576,7 +576,8 @@ SWK_TARGET_AVX512 SWK_INLINE void kq_matmul_avx512(SWK_MATMUL_PARAMS, int type) 
                 swk_prefetch_ahead(wu + j * wrb, wrb);
                 kq_stage_avx512(type, wu + j * wrb, nb, staged + (j - jb) * nb);
             }
-        for (int64_t it = 0; it < m; it += KQ_AVX512_MR) {
+        for (int64_t it = 0, mr; it < m; it += mr) {
+            mr = swk_chunk_rows(m - it);
             const uint8_t *ap = au + it * arb;
             for (int64_t j = jb; j < je; j++) {
                 float *yp = y + it * ldy + j;

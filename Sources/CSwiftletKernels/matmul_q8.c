@@ -49,9 +49,9 @@
 // Buffers: a = m rows of R(k) bytes (row i at a + i*R(k)); w = weight rows of nb*B bytes
 // (row j at w + j*nb*B); y = m rows of ldy floats, only columns [j0, j1) written.
 // The SIMD paths take the weight rows in blocks of about 16 KB and run each block against
-// chunks of activation rows (8 on AVX-512, 4 on AVX2), one weight row at a time: the first
+// chunks of activation rows (8-10 on AVX-512, 4 on AVX2), one weight row at a time: the first
 // chunk reads the block as one sequential stream (the hardware prefetchers follow it; each
-// weight row comes from memory once, so m <= 8 reads every row once against all m rows),
+// weight row comes from memory once, so m <= 10 reads every row once against all m rows),
 // later chunks find it in L1/L2, and a chunk's activations stay in L1 across the block. A
 // weight group (8 blocks) is unpacked and transposed once into registers and reused by the
 // whole chunk. The kernels are load-port bound (6 x 64-byte activation loads per row and
@@ -478,7 +478,7 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_group_avx512(const uint8_t *row, int64_t g,
 /// tile, `w` weight row 0, `y` the output of (0, 0).
 SWK_TARGET_AVX512 SWK_INLINE void q8_tile_avx512(const uint8_t *a, int64_t arb, const uint8_t *w, int64_t wrb,
                                                  float *y, int64_t ldy, int64_t nb, int mr, int nr, int q4) {
-    __m512 acc[8][2];
+    __m512 acc[SWK_CHUNK_MAX_ROWS][2];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nr; j++) acc[i][j] = _mm512_setzero_ps();
     for (int64_t g = 0; g * 8 < nb; g++) {
@@ -502,8 +502,6 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_tile_avx512(const uint8_t *a, int64_t arb, 
         for (int j = 0; j < nr; j++) y[i * ldy + j] = q8_hsum16_avx512(acc[i][j]);
 }
 
-#define Q8_AVX512_MR 8
-
 SWK_TARGET_AVX512 SWK_INLINE void q8_matmul_avx512(SWK_MATMUL_PARAMS, int q4) {
     (void)scratch;
     (void)scratch_bytes;
@@ -511,17 +509,17 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_matmul_avx512(SWK_MATMUL_PARAMS, int q4) {
     const int64_t nb = k / 32, arb = swk_q8_activation_row_bytes(k), wrb = nb * (q4 ? 18 : 34);
     const uint8_t *au = (const uint8_t *)a, *wu = (const uint8_t *)w;
     // Weight rows are taken in blocks of jn rows (about 16 KB) and each block is run against
-    // chunks of up to 8 activation rows (8 x 1 register tiles: 8 accumulators, one weight
-    // group in 5 registers). The first chunk reads the block as one sequential stream
+    // chunks of 8-10 activation rows (swk_chunk_rows; mr x 1 register tiles: mr accumulators,
+    // one weight group in 5 registers). The first chunk reads the block as one sequential stream
     // (which the hardware prefetchers follow; each weight row comes from DRAM once), later
     // chunks find it in L1/L2, and a chunk's activations stay in L1 across the block.
     int64_t jn = 16384 / wrb;
     jn = jn < 4 ? 4 : jn > 32 ? 32 : jn;
     for (int64_t jb = j0; jb < j1; jb += jn) {
         const int64_t je = j1 - jb < jn ? j1 : jb + jn;
-        for (int64_t it = 0; it < m; it += Q8_AVX512_MR) {
+        for (int64_t it = 0, mr; it < m; it += mr) {
+            mr = swk_chunk_rows(m - it);
             const uint8_t *ap = au + it * arb;
-            const int64_t mr = m - it;
             for (int64_t j = jb; j < je; j++) {
                 const uint8_t *wp = wu + j * wrb;
                 float *yp = y + it * ldy + j;
@@ -534,7 +532,9 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_matmul_avx512(SWK_MATMUL_PARAMS, int q4) {
                     case 5: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 5, 1, q4); break;
                     case 6: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 6, 1, q4); break;
                     case 7: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 7, 1, q4); break;
-                    default: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 8, 1, q4); break;
+                    case 8: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 8, 1, q4); break;
+                    case 9: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 9, 1, q4); break;
+                    default: q8_tile_avx512(ap, arb, wp, wrb, yp, ldy, nb, 10, 1, q4); break;
                 }
             }
         }
