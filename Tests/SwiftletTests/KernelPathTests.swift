@@ -57,4 +57,19 @@ struct KernelPathTests {
         #expect(Kernels(path: .avx512).path <= KernelPath.best)
         #expect(Kernels(path: .baseline).path == .baseline)
     }
+
+    /// Linux's cache sizes parse, and a model counts as streaming from memory past 32 MiB of
+    /// weights per step or half the last-level cache, whichever is smaller.
+    @Test func weightsStreamFromMemoryPastHalfTheLastLevelCache() {
+        #expect(Memory.parseCacheSize("32768K\n") == 32 << 20)
+        #expect(Memory.parseCacheSize("260M") == 260 << 20)
+        #expect(Memory.parseCacheSize("1048576") == 1 << 20)
+        for bad in ["", "K", "-4K", "12Q", "99999999999999999999M"] { #expect(Memory.parseCacheSize(bad) == nil, "\(bad)") }
+        let shipped = 31 << 20
+        #expect(!MatrixMultiply.streamsFromMemory(weightBytesPerStep: shipped, lastLevelCache: 260 << 20))
+        #expect(!MatrixMultiply.streamsFromMemory(weightBytesPerStep: shipped, lastLevelCache: nil))
+        #expect(MatrixMultiply.streamsFromMemory(weightBytesPerStep: shipped, lastLevelCache: 32 << 20))
+        #expect(MatrixMultiply.streamsFromMemory(weightBytesPerStep: 33 << 20, lastLevelCache: 260 << 20))
+        #expect(!MatrixMultiply.streamsFromMemory(weightBytesPerStep: 2 << 20, lastLevelCache: 32 << 20))
+    }
 }

@@ -4,15 +4,18 @@ import Testing
 @Suite("Transformer")
 struct TransformerTests {
     /// Logits of a prompt prefilled in one batch, in uneven chunks, and token by token, with
-    /// another sequence interleaved: all bit-identical.
+    /// another sequence interleaved, and with the weights walked as from memory: all
+    /// bit-identical.
     @Test(arguments: [false, true])
     func batchedForwardEqualsTokenByToken(tied: Bool) throws {
         let model = try TestModels.load(TestModels.tiny(tied: tied))
         let prompt: [Int32] = (0..<23).map { Int32(3 + ($0 * 37) % 290) }
         let other: [Int32] = [1, 50, 60, 70, 80]
 
-        func run(chunks: [Int], interleave: Bool) -> [[Float]] {
-            let transformer = try! Transformer(weights: model.weights, maxBatchTokens: 64, threadCount: 2)
+        func run(chunks: [Int], interleave: Bool, fromMemory: Bool? = nil) -> [[Float]] {
+            let transformer = try! Transformer(weights: model.weights, maxBatchTokens: 64, pool: ThreadPool(threadCount: 2),
+                                               weightsFromMemory: fromMemory)
+            if let fromMemory { #expect(transformer.weightsFromMemory == fromMemory) }
             let cache = try! PagedKVCache(configuration: model.configuration, blockSize: 4, blockCount: 32)
             let tableA = (0..<6).map { _ in cache.blocks.allocate()! }
             let tableB = (0..<2).map { _ in cache.blocks.allocate()! }
@@ -41,9 +44,13 @@ struct TransformerTests {
         let whole = run(chunks: [23], interleave: false)
         let single = run(chunks: Array(repeating: 1, count: 23), interleave: false)
         let uneven = run(chunks: [5, 1, 7, 3, 7], interleave: true)
+        let streamed = run(chunks: [2, 3, 4, 5, 6, 3], interleave: true, fromMemory: true)
+        let cached = run(chunks: [2, 3, 4, 5, 6, 3], interleave: true, fromMemory: false)
         #expect(whole.count == 23)
         #expect(whole == single)
         #expect(whole == uneven)
+        #expect(whole == streamed)
+        #expect(whole == cached)
     }
 
     @Test func configurationRejectsBadShapes() {

@@ -96,7 +96,9 @@ public final class Engine: @unchecked Sendable {
             drafter = try DraftModelDrafter(
                 model: draftModel, targetVocabularySize: model.configuration.vocabularySize, targetTokenizer: self.tokenizer,
                 maxBatchTokens: configuration.maxBatchTokens, maxContext: maxContext,
-                kvTokens: cache.tokenCapacity, pool: transformer.pool, kernels: transformer.kernels)
+                kvTokens: cache.tokenCapacity, pool: transformer.pool, kernels: transformer.kernels,
+                // A target that streams its weights from memory evicts the draft's every cycle.
+                weightsFromMemory: transformer.weightsFromMemory ? true : nil)
         case .promptLookup:
             drafter = PromptLookupDrafter()
         case nil:

@@ -62,7 +62,10 @@ public final class Transformer: @unchecked Sendable {
 
     /// Creates the decoder's run state on an existing thread pool (a draft model shares the
     /// target's threads instead of oversubscribing the cores).
-    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default) throws {
+    /// `weightsFromMemory` overrides what the weights' size says (a draft model's weights
+    /// are evicted from cache by its target's stream every cycle).
+    public init(weights: ModelWeights, maxBatchTokens: Int, maxContext: Int? = nil, pool: ThreadPool, kernels: Kernels = .default,
+                weightsFromMemory: Bool? = nil) throws {
         let c = weights.configuration
         self.kernels = kernels
         configuration = c
@@ -70,7 +73,7 @@ public final class Transformer: @unchecked Sendable {
         self.maxBatchTokens = max(1, maxBatchTokens)
         self.maxContext = max(1, min(maxContext ?? c.contextLength, Self.positionLimit))
         self.pool = pool
-        weightsFromMemory = MatrixMultiply.streamsFromMemory(weightBytesPerStep: weights.bytesPerToken)
+        self.weightsFromMemory = weightsFromMemory ?? MatrixMultiply.streamsFromMemory(weightBytesPerStep: weights.bytesPerToken)
         let t = self.maxBatchTokens
         var allocations: [(UnsafeMutableRawPointer, Int)] = []
         // An allocation the system refuses frees the ones before it and throws.

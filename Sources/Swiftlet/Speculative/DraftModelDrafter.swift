@@ -33,8 +33,11 @@ public final class DraftModelDrafter: Drafter {
     ///   - model: the draft checkpoint; its vocabulary must equal the target's.
     ///   - targetVocabulary: the target's vocabulary size (checked).
     ///   - kvTokens: draft KV capacity in tokens.
+    ///   - weightsFromMemory: whether the draft's weights come from memory each step (true
+    ///     beside a target that streams its own: it evicts them); nil: from their size.
     public init(model: LoadedModel, targetVocabularySize: Int, targetTokenizer: (any Tokenizer)?, maxBatchTokens: Int,
-                maxContext: Int, kvTokens: Int, pool: ThreadPool, kernels: Kernels = .default) throws {
+                maxContext: Int, kvTokens: Int, pool: ThreadPool, kernels: Kernels = .default,
+                weightsFromMemory: Bool? = nil) throws {
         let draftVocabulary = model.configuration.vocabularySize
         guard draftVocabulary == targetVocabularySize else {
             throw GenerationError.invalidRequest("the draft model's vocabulary (\(draftVocabulary) tokens) differs from the target's (\(targetVocabularySize))")
@@ -48,7 +51,7 @@ public final class DraftModelDrafter: Drafter {
         }
         vocabularySize = draftVocabulary
         transformer = try Transformer(weights: model.weights, maxBatchTokens: maxBatchTokens, maxContext: min(maxContext, model.configuration.contextLength), pool: pool,
-                                  kernels: kernels)
+                                  kernels: kernels, weightsFromMemory: weightsFromMemory)
         cache = try PagedKVCache(configuration: model.configuration, blockSize: 16, blockCount: max(1, kvTokens / 16 + 1))
         kv = KVCacheManager(cache: cache)
     }
