@@ -35,11 +35,13 @@ public enum KernelPath: String, CaseIterable, Sendable, Comparable {
     /// The CPU features the dispatcher saw (`swk_cpu_features`), e.g. "avx2 fma f16c avx512f ...".
     public static var cpuFeatures: String { String(cString: swk_cpu_features()) }
 
-    /// A one-line description for `inspect` and `bench`: the path and the features seen.
+    /// A one-line description for `inspect` and `bench`: the path, the features seen and the
+    /// last-level cache size (which decides whether a model's weights stream from memory).
     public static var summary: String {
         let path = current
         let forced = path < best ? " (forced by SWIFTLET_CPU; best: \(best.rawValue))" : ""
-        return "\(path.rawValue)\(forced); cpu features: \(cpuFeatures)"
+        let cache = Memory.lastLevelCacheBytes.map { "; last-level cache: \($0 >> 20) MiB" } ?? ""
+        return "\(path.rawValue)\(forced); cpu features: \(cpuFeatures)\(cache)"
     }
 
     /// Checks `SWIFTLET_CPU`: unset, or one of the path names.
