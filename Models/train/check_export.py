@@ -47,10 +47,13 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=HERE / "work")
     parser.add_argument("--models-dir", type=Path, default=HERE.parent)
     parser.add_argument("--out", type=Path, default=HERE / "export_check.json")
+    parser.add_argument("--models", nargs="+", choices=["target", "draft"], default=["target", "draft"],
+                        help="models to check (the others keep their entries in --out)")
     args = parser.parse_args()
     tokens = np.load(args.work_dir / "validation.npy")
-    result = {name: compare(args.work_dir / f"{name}.npz", args.models_dir / f"shakespeare-{name}.gguf", tokens)
-              for name in ("target", "draft")}
+    result = json.loads(args.out.read_text()) if args.out.exists() else {}
+    result.update({name: compare(args.work_dir / f"{name}.npz", args.models_dir / f"shakespeare-{name}.gguf", tokens)
+                   for name in args.models})
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     for name, check in result.items():

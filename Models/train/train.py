@@ -1,7 +1,8 @@
 """Train the target model (next-token cross-entropy) or distil the draft model from it.
 
   python train.py target     trains the target on the training split
-  python train.py draft      distils the draft from the trained target: the loss is
+  python train.py draft      distils the draft from the target as shipped (its F16 GGUF,
+                             ../shakespeare-target.gguf, read back): the loss is
                              KL(target || draft) over the full next-token distribution
 
 Every training example is a window [BOS] + 512 consecutive training tokens taken at a
@@ -23,6 +24,7 @@ import math
 import time
 from pathlib import Path
 
+import gguf
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -47,8 +49,10 @@ FINAL_EVAL_WINDOWS = 32
 HYPERPARAMETERS = {
     "target": dict(seed=1234, steps=360, batch_size=4, peak_lr=2e-3, min_lr=2e-4, warmup_steps=30,
                    weight_decay=0.1, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=60, eval_windows=16),
-    "draft": dict(seed=5678, steps=160, batch_size=4, peak_lr=3e-3, min_lr=3e-4, warmup_steps=15,
-                  weight_decay=0.0, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=40, eval_windows=16),
+    # The draft's KL was still falling steeply at 160 steps (0.17 -> 0.10 over the last 40,
+    # greedy agreement 74.7 %); 720 steps buy the agreement speculative decoding lives on.
+    "draft": dict(seed=5678, steps=720, batch_size=4, peak_lr=3e-3, min_lr=3e-4, warmup_steps=30,
+                  weight_decay=0.0, beta1=0.9, beta2=0.95, grad_clip=1.0, eval_every=80, eval_windows=16),
 }
 
 
@@ -135,6 +139,29 @@ def load_checkpoint(path: Path) -> tuple[dict, Config]:
     return params, config
 
 
+def load_shipped_target(path: Path) -> tuple[dict, Config]:
+    """The target as shipped (F16 matrices, F32 norms, read back from its GGUF) as float32
+    parameters: the draft learns the model it will draft for, bit for bit."""
+    reader = gguf.GGUFReader(str(path))
+    tensors = {t.name: np.asarray(t.data, dtype=np.float32) for t in reader.tensors}
+    config = TARGET_CONFIG
+    layers = {ours: np.stack([tensors[f"blk.{i}.{theirs}.weight"] for i in range(config.n_layers)])
+              for ours, theirs in GGUF_LAYER_TENSORS.items()}
+    params = {"tok_embeddings": jnp.asarray(tensors["token_embd.weight"]), "norm": jnp.asarray(tensors["output_norm.weight"]),
+              "output": jnp.asarray(tensors["output.weight"]), "layers": {k: jnp.asarray(v) for k, v in layers.items()}}
+    expected = init_params(config, jax.random.PRNGKey(0))
+    for key in ("tok_embeddings", "norm", "output"):
+        assert params[key].shape == expected[key].shape, (key, params[key].shape, expected[key].shape)
+    for key, value in expected["layers"].items():
+        assert params["layers"][key].shape == value.shape, (key, params["layers"][key].shape, value.shape)
+    return params, config
+
+
+# Checkpoint layer names -> GGUF tensor names (as export_gguf.py writes them).
+GGUF_LAYER_TENSORS = {"attention_norm": "attn_norm", "wq": "attn_q", "wk": "attn_k", "wv": "attn_v", "wo": "attn_output",
+                      "ffn_norm": "ffn_norm", "w_gate": "ffn_gate", "w_up": "ffn_up", "w_down": "ffn_down"}
+
+
 def make_train_step(name: str, config: Config, optimizer, teacher=None):
     """Build the jitted update for the target (cross-entropy) or draft (KL to target)."""
     def loss_fn(params, batch):
@@ -165,7 +192,7 @@ def train(name: str, work_dir: Path) -> None:
 
     teacher = None
     if name == "draft":
-        teacher = load_checkpoint(work_dir / "target.npz")
+        teacher = load_shipped_target(HERE.parent / "shakespeare-target.gguf")
 
     rng = np.random.default_rng(hp["seed"])
     params = init_params(config, jax.random.PRNGKey(hp["seed"]))

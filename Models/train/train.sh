@@ -29,10 +29,10 @@ stage() { echo; echo "=== $1 ($(date -u +%H:%M:%S))"; }
 stage "corpus";    "$PY" prepare_data.py
 stage "tokenizer"; "$PY" tokenizer.py
 stage "target";    nice -n 10 "$PY" train.py target 2>&1 | tee work/target.log
+# The draft is distilled from the target as shipped, so the target is exported first.
+stage "export target"; "$PY" export_gguf.py target ../shakespeare-target.gguf
 stage "draft";     nice -n 10 "$PY" train.py draft 2>&1 | tee work/draft.log
-stage "export"
-"$PY" export_gguf.py target ../shakespeare-target.gguf
-"$PY" export_gguf.py draft ../shakespeare-draft.gguf
+stage "export draft";  "$PY" export_gguf.py draft ../shakespeare-draft.gguf
 stage "export check"; "$PY" check_export.py
 stage "evaluate";     nice -n 10 "$PY" evaluate_gguf.py
 stage "plot";         "$PY" plot.py
