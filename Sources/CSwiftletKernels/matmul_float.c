@@ -209,10 +209,10 @@ A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int6
 /// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
 /// once. One row streams the weights one row at a time (a single sequential read, the
 /// fastest from memory: Zen 4 read interleaved adjacent rows at half the rate, Benchmarks/
-/// RESULTS.md), and so do up to seven rows when `from_memory`; otherwise 2-16 rows, where
-/// the FMAs rather than the reads bound the step, go in tiles of four weight rows against
-/// up to four activation rows (up to 16 accumulators), of two against up to eight, a tile's
-/// rows in groups of eight beyond; the last weight rows one at a time.
+/// RESULTS.md), and so do up to seven rows of at most 20 KiB when `from_memory`; otherwise
+/// 2-16 rows, where the FMAs rather than the reads bound the step, go in tiles of four
+/// weight rows against up to four activation rows (up to 16 accumulators), of two against
+/// up to eight, a tile's rows in groups of eight beyond; the last weight rows one at a time.
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
     if (m == 1) {
@@ -220,9 +220,11 @@ A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_byt
         return;
     }
     // From memory, up to seven rows go against one weight row at a time too (one stream:
-    // 2-4 rows from DRAM ran in half the time of the 4-row tiles on Zen 4, 5-7 in 0.7-0.9x;
-    // eight and more are bound by their FMAs again).
-    const int C = from_memory && m <= 7 ? 1 : m <= 4 ? 4 : 2;
+    // 2-4 rows from DRAM ran in half the time of the 4-row tiles on Zen 4, 5-7 in 0.7-0.9x)
+    // while their activations stay in L1 beside the stream (m·k floats up to 20 KiB: with
+    // k = 2048 three rows ran 1.2x slower than in tiles, which load each activation vector
+    // once for several weight rows); eight and more are bound by their FMAs again.
+    const int C = from_memory && m <= 7 && m * k <= 5120 ? 1 : m <= 4 ? 4 : 2;
     const int first = m < 8 ? (int)m : 8, second = (int)m - first;
     int64_t j = j0;
     for (; j + C <= j1; j += C) {
