@@ -157,6 +157,31 @@ struct EngineTests {
         #expect(weakCache == nil)
     }
 
+    /// `complete` streams nothing, but cancelling its task still cancels the request,
+    /// whether the task was cancelled before the request was queued or while it runs.
+    @Test func cancellingACompleteCallCancelsItsRequest() async throws {
+        let model = try TestModels.load(TestModels.tiny(context: 256))
+        let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 2, kvCacheBlocks: 64))
+        defer { engine.shutdown() }
+        let long = GenerationParameters(maxTokens: 200, sampling: .greedy, ignoreEOS: true)
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await engine.complete(prompt: .tokens([1, 5, 6]), parameters: long)
+        }
+        let before = try await early.value
+        #expect(before.finishReason == .cancelled)
+        #expect(before.tokens.count < 200)
+        let generated = engine.currentMetrics.generatedTokens
+        let running = Task { try await engine.complete(prompt: .tokens([1, 7, 8]), parameters: long) }
+        while engine.currentMetrics.generatedTokens == generated { try await Task.sleep(nanoseconds: 100_000) }
+        running.cancel()
+        let during = try await running.value
+        #expect(during.finishReason == .cancelled || during.tokens.count == 200)
+        let whole = try await engine.complete(prompt: .tokens([1, 7, 8]), parameters: GenerationParameters(maxTokens: 5, sampling: .greedy, ignoreEOS: true))
+        #expect(whole.finishReason == .length)
+        #expect(whole.tokens.count == 5)
+    }
+
     @Test func badRequestsAreRejectedWithMessages() async throws {
         let model = try TestModels.load(TestModels.tiny(context: 64))
         let engine = try Engine(model: model, configuration: EngineConfiguration(threadCount: 1, kvCacheBlocks: 8, blockSize: 4))
