@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from export_gguf import LAYER_TENSORS
 from model import Config, forward, init_params
 
 HERE = Path(__file__).parent
@@ -146,7 +147,7 @@ def load_shipped_target(path: Path) -> tuple[dict, Config]:
     tensors = {t.name: np.asarray(t.data, dtype=np.float32) for t in reader.tensors}
     config = TARGET_CONFIG
     layers = {ours: np.stack([tensors[f"blk.{i}.{theirs}.weight"] for i in range(config.n_layers)])
-              for ours, theirs in GGUF_LAYER_TENSORS.items()}
+              for ours, theirs in LAYER_TENSORS.items()}
     params = {"tok_embeddings": jnp.asarray(tensors["token_embd.weight"]), "norm": jnp.asarray(tensors["output_norm.weight"]),
               "output": jnp.asarray(tensors["output.weight"]), "layers": {k: jnp.asarray(v) for k, v in layers.items()}}
     expected = init_params(config, jax.random.PRNGKey(0))
@@ -155,11 +156,6 @@ def load_shipped_target(path: Path) -> tuple[dict, Config]:
     for key, value in expected["layers"].items():
         assert params["layers"][key].shape == value.shape, (key, params["layers"][key].shape, value.shape)
     return params, config
-
-
-# Checkpoint layer names -> GGUF tensor names (as export_gguf.py writes them).
-GGUF_LAYER_TENSORS = {"attention_norm": "attn_norm", "wq": "attn_q", "wk": "attn_k", "wv": "attn_v", "wo": "attn_output",
-                      "ffn_norm": "ffn_norm", "w_gate": "ffn_gate", "w_up": "ffn_up", "w_down": "ffn_down"}
 
 
 def make_train_step(name: str, config: Config, optimizer, teacher=None):
