@@ -54,17 +54,23 @@ def table(title, header, rows, commands):
 
 
 def decode(args):
-    """Single stream: prefill of a 128-token prompt and decode of 128 tokens."""
+    """Single stream: prefill of a 128-token prompt and decode of 128 tokens after it.
+
+    llama-bench's tg test decodes from an empty context unless given a depth, while
+    Swiftlet's decode follows its prompt, so llama.cpp's decode runs at depth = the prompt
+    length (-d): both then attend over the same positions."""
     prompt = ",".join(["1"] + [str(100 + i) for i in range(args.prompt - 1)])
-    llama = [os.path.join(LLAMA_BIN, "llama-bench"), "-m", args.model, "-t", str(args.threads),
-             "-p", str(args.prompt), "-n", str(args.gen), "-r", "1", "-o", "json"]
+    bench = [os.path.join(LLAMA_BIN, "llama-bench"), "-m", args.model, "-t", str(args.threads)]
+    llama_pp = bench + ["-p", str(args.prompt), "-n", "0", "-r", "1", "-o", "json"]
+    llama_tg = bench + ["-p", "0", "-n", str(args.gen), "-d", str(args.prompt), "-r", "1", "-o", "json"]
     ours = [SWIFTLET, "generate", "--model", args.model, "--prompt-tokens", prompt, "--temperature", "0",
             "--ignore-eos", "--max-tokens", str(args.gen), "--threads", str(args.threads), "--json"]
     samples = {"llama_pp": [], "llama_tg": [], "ours_pp": [], "ours_tg": []}
     for _ in range(args.repetitions):
-        for entry in json.loads(run(llama)):
-            key = "llama_pp" if entry["n_prompt"] > 0 else "llama_tg"
-            samples[key].append(entry["avg_ts"])
+        for llama in (llama_pp, llama_tg):
+            for entry in json.loads(run(llama)):
+                key = "llama_pp" if entry["n_prompt"] > 0 else "llama_tg"
+                samples[key].append(entry["avg_ts"])
         stats = json.loads(run(ours))["stats"]
         samples["ours_pp"].append(stats["prefill_tokens_per_second"])
         samples["ours_tg"].append(stats["decode_tokens_per_second"])
@@ -74,7 +80,8 @@ def decode(args):
         [f"decode tg{args.gen}", f"{med['ours_tg']:.1f}", f"{med['llama_tg']:.1f}", f"{med['ours_tg'] / med['llama_tg']:.2f}x"],
     ]
     table(f"Single stream, {os.path.basename(args.model)}, {args.threads} threads (median of {args.repetitions} alternating runs)",
-          ["test", "Swiftlet tok/s", "llama.cpp tok/s", "ratio"], rows, [show(llama[:-4] + ["-r", "1"]), show(ours)])
+          ["test", "Swiftlet tok/s", "llama.cpp tok/s", "ratio"], rows,
+          [show(llama_pp[:-2]), show(llama_tg[:-2]), show(ours)])
 
 
 def batched(args):

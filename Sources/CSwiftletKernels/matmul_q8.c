@@ -461,9 +461,11 @@ SWK_TARGET_AVX512 SWK_INLINE void q8_group_avx512(const uint8_t *row, int64_t g,
         U[2] = z2;
         U[3] = z3;
     } else {  // padding lanes are 0 (the activations there are 0 too, and so is c)
-        uint16_t lanes = 0;
-        for (int l = 0; l < 16; l++)
-            if (Q8_LANE_BLOCK(l) < nbg) lanes |= (uint16_t)(1u << l);
+        // The lanes whose block (Q8_LANE_BLOCK) is below nbg, for nbg = 0..7: a table, as
+        // working them out lane by lane made a 384-wide row (1.5 groups) cost more than a
+        // 512-wide one (C harness, Q4_0 1024x384 in cache, m = 1: 20.2 -> 14.0 µs).
+        static const uint16_t lane_masks[8] = {0x0000, 0x0011, 0x1111, 0x1133, 0x3333, 0x3377, 0x7777, 0x77FF};
+        const uint16_t lanes = lane_masks[nbg];
         U[0] = _mm512_maskz_mov_epi32(lanes, z0);
         U[1] = _mm512_maskz_mov_epi32(lanes, z1);
         U[2] = _mm512_maskz_mov_epi32(lanes, z2);

@@ -66,7 +66,8 @@ struct KernelTests {
     /// rounding; block formats within the error of quantizing the activations to 8 bits.
     @Test(arguments: allTypes)
     func matrixMultiplyMatchesNaiveLoop(type: GGMLType) throws {
-        for (m, n, k) in [(1, 4, 32), (3, 5, 64), (4, 16, 96), (7, 33, 288), (16, 20, 160), (33, 9, 32), (5, 64, 192)] {
+        for (m, n, k) in [(1, 4, 32), (3, 5, 64), (4, 16, 96), (7, 33, 288), (16, 20, 160), (33, 9, 32), (5, 64, 192), (2, 7, 224),
+                          (1, 6, 384), (9, 5, 128)] {
             let w = try EncodedMatrix(type: type, rows: n, columns: k, seed: 2)
             let x = Self.randomRows(m * k, seed: 1)
             for path in Self.paths {
