@@ -53,6 +53,21 @@ struct TransformerTests {
         #expect(whole == cached)
     }
 
+    /// A matrix's share of a step's work, which decides how many threads multiply by it,
+    /// counts a block-format weight like an F16 one: a 384x384 Q4_0 matrix (83 KB) splits
+    /// like its 295 KB F16 copy instead of running on one thread.
+    @Test func partWorkCountsBlockWeightsLikeHalves() {
+        let bytes = [UInt8](repeating: 0, count: 384 * 384 * 4)
+        bytes.withUnsafeBytes { raw in
+            let q4 = WeightMatrix(elements: raw.baseAddress!, format: WeightFormat(.q4_0)!, rows: 384, columns: 384)
+            let f32 = WeightMatrix(elements: raw.baseAddress!, format: WeightFormat(.f32)!, rows: 384, columns: 384)
+            #expect(q4.byteCount == 384 * 12 * 18)
+            #expect(Transformer.work(q4) == 2 * 384 * 384)
+            #expect(Transformer.work(f32) == f32.byteCount)
+            #expect(Transformer.work(q4) * 1 / Transformer.minimumPartWork >= 4)
+        }
+    }
+
     @Test func configurationRejectsBadShapes() {
         var c = ModelConfiguration(dimension: 32, layerCount: 1, headCount: 4, kvHeadCount: 3, hiddenDimension: 8, vocabularySize: 10, contextLength: 8)
         #expect(throws: ModelFileError.self) { try c.validate() }

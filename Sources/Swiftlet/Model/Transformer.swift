@@ -143,7 +143,7 @@ public final class Transformer: @unchecked Sendable {
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, weight: layer.attentionNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels, pool: pool)
-            let qkvParts = parts(rows: layer.query.rows, bytes: layer.query.byteCount + layer.key.byteCount + layer.value.byteCount, tokens: n)
+            let qkvParts = parts(rows: layer.query.rows, work: Self.work(layer.query) + Self.work(layer.key) + Self.work(layer.value), tokens: n)
             pool.run(parts: qkvParts) { part, thread in
                 project(xb, layer.query, into: q, rows: n, part: part, of: qkvParts, thread: thread)
                 project(xb, layer.key, into: k, rows: n, part: part, of: qkvParts, thread: thread)
@@ -166,7 +166,7 @@ public final class Transformer: @unchecked Sendable {
             normRows(x, weight: layer.ffnNorm, into: xb.floats, rows: n)
             xb.prepare(rows: n, kernels: kernels, pool: pool)
             let activation = c.activation
-            let ffnParts = parts(rows: hidden, bytes: layer.gate.byteCount + layer.up.byteCount, tokens: n)
+            let ffnParts = parts(rows: hidden, work: Self.work(layer.gate) + Self.work(layer.up), tokens: n)
             pool.run(parts: ffnParts) { part, thread in
                 let columns = pool.partition(hidden, part: part, of: ffnParts, granularity: 16)
                 multiply(xb, layer.gate, into: hb.floats, rows: n, share: columns, thread: thread)
@@ -220,22 +220,28 @@ public final class Transformer: @unchecked Sendable {
         for r in 0..<rows { kernels.add(bias, to: y + r * width, count: width) }
     }
 
-    /// Weight bytes times tokens below which a part is not worth handing to another thread:
-    /// a tiny draft model's matrices (32-256 KiB) then run on fewer threads, or on the caller
-    /// alone, instead of paying a cross-core hand-off for a microsecond of work.
+    /// Work (`work(_:)`) times tokens below which a part is not worth handing to another
+    /// thread: a tiny draft model's matrices (32-256 KiB) then run on fewer threads, or on the
+    /// caller alone, instead of paying a cross-core hand-off for a microsecond of work.
     static let minimumPartWork = 64 << 10
 
-    /// Parts of a region over `rows` weight rows (multiples of 16) reading `bytes` of weights
-    /// for `tokens` token rows.
+    /// The work of multiplying one token by `w`, in bytes of F16 weights: its bytes, but at
+    /// least two a weight, since a block format unpacks every weight (a Q4_0 matrix of the
+    /// shipped target's width, 83 KB, would otherwise run on one thread).
     @inline(__always)
-    private func parts(rows: Int, bytes: Int, tokens: Int) -> Int {
-        min(pool.parts(rows, granularity: 16), max(1, bytes * tokens / Self.minimumPartWork))
+    static func work(_ w: WeightMatrix) -> Int { max(w.byteCount, 2 * w.rows * w.columns) }
+
+    /// Parts of a region over `rows` weight rows (multiples of 16) doing `work` (`work(_:)`)
+    /// for each of `tokens` token rows.
+    @inline(__always)
+    private func parts(rows: Int, work: Int, tokens: Int) -> Int {
+        min(pool.parts(rows, granularity: 16), max(1, work * tokens / Self.minimumPartWork))
     }
 
     /// `y = x · wᵀ` for `rows` activation rows, over the pool.
     @inline(__always)
     private func project(_ input: ActivationBuffer, _ w: WeightMatrix, into output: UnsafeMutablePointer<Float>, rows: Int) {
-        let parts = parts(rows: w.rows, bytes: w.byteCount, tokens: rows)
+        let parts = parts(rows: w.rows, work: Self.work(w), tokens: rows)
         pool.run(parts: parts) { part, thread in
             project(input, w, into: output, rows: rows, part: part, of: parts, thread: thread)
         }
