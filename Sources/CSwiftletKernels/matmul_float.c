@@ -120,17 +120,53 @@ A512 __m128 lane_sums4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
 }
 
-// Each weight row is prefetched SWK_PREFETCH_BYTES ahead (kernels_internal.h) as it streams:
-// the skinny tiles need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
-// 2 KiB, 251 at 4 or 8 KiB).
-A512 float dot512(int fmt, const float *x, const void *w, int64_t k) {
-    int64_t k16 = k & ~(int64_t)15;
-    __m512 acc = _mm512_setzero_ps();
-    for (int64_t t = 0; t < k16; t += 16) {
-        _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
-        acc = _mm512_fmadd_ps(_mm512_loadu_ps(x + t), load512(fmt, w, t), acc);
+/// Eight weights of `fmt` at element t, widened.
+A512 __m256 load256_512(int fmt, const void *w, int64_t t) {
+    switch (fmt) {
+    case FMT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t)));
+    case FMT_BF16:
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t))), 16));
+    default: return _mm256_loadu_ps((const float *)w + t);
     }
-    return lane_sum512(acc) + tail_sum(fmt, x, w, k16, k);
+}
+
+/// Whether one-row walks of `fmt` prefetch their weight row. On Intel a software prefetch
+/// SWK_PREFETCH_BYTES ahead took an F32 stream from DRAM from 17.6 to 21.4 GB/s (Emerald
+/// Rapids, session 7). On AMD (Zen 4) F32 rows stream faster without it (decode of
+/// stories15M / stories110M F32 1.23x / 1.14x), while the shipped target's F16 rows still
+/// gain from it (1.38x; Benchmarks/RESULTS.md, session 10). Speed only, never results.
+static int one_row_prefetch(int fmt) {
+    static _Atomic int amd = -1;
+    int value = amd;
+    if (value < 0) {
+        __builtin_cpu_init();
+        value = __builtin_cpu_is("amd") ? 1 : 0;
+        amd = value;
+    }
+    return !(value && fmt == FMT_F32);
+}
+
+// Each weight row of the tiles is prefetched SWK_PREFETCH_BYTES ahead (kernels_internal.h)
+// as it streams: they need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
+// 2 KiB, 251 at 4 or 8 KiB). One row does when `prefetch` (one_row_prefetch).
+//
+// One row holds its sixteen lanes in two 8-lane halves, as the AVX2 path does (the same
+// operations, so the same bits as one 16-lane register): streaming one weight row from
+// DRAM, 512-bit loads ran 1.1-1.2x slower on Zen 4 (Benchmarks/RESULTS.md, session 10).
+A512 float dot512(int fmt, const float *x, const void *w, int64_t k, int prefetch) {
+    int64_t k16 = k & ~(int64_t)15;
+    __m256 lo = _mm256_setzero_ps(), hi = lo;
+    for (int64_t t = 0; t < k16; t += 16) {
+        if (prefetch) _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
+        lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + t), load256_512(fmt, w, t), lo);
+        hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + t + 8), load256_512(fmt, w, t + 8), hi);
+    }
+    // lane_sum512's order: (l + l+8), then 4 + 4, 2 + 2, 1 + 1.
+    __m256 a = _mm256_add_ps(lo, hi);
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return (_mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1))) + tail_sum(fmt, x, w, k16, k);
 }
 
 /// Four activation rows (stride k) against one weight row: y[0], y[ldy], y[2 ldy], y[3 ldy].
@@ -216,7 +252,8 @@ A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int6
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
     if (m == 1) {
-        for (int64_t j = j0; j < j1; j++) y[j] = dot512(fmt, x, (const char *)w + j * row_bytes, k);
+        const int prefetch = one_row_prefetch(fmt);
+        for (int64_t j = j0; j < j1; j++) y[j] = dot512(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
         return;
     }
     // From memory, up to seven rows go against one weight row at a time too (one stream:
@@ -301,7 +338,7 @@ A512 void tile_block512(int fmt, const float *x, const void *w, int64_t row_byte
     for (; i < m; i++) {
         int64_t j = 0;
         for (; j + 4 <= columns; j += 4) tile1x4_512(fmt, x + i * k, (const char *)w + j * row_bytes, row_bytes, y + i * ldy + j, k);
-        for (; j < columns; j++) y[i * ldy + j] = dot512(fmt, x + i * k, (const char *)w + j * row_bytes, k);
+        for (; j < columns; j++) y[i * ldy + j] = dot512(fmt, x + i * k, (const char *)w + j * row_bytes, k, 1);
     }
 }
 
