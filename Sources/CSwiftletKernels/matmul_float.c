@@ -84,6 +84,20 @@ void swk_matmul_f16_baseline(SWK_MATMUL_PARAMS) { matmul_baseline(FMT_F16, a, w,
 void swk_matmul_bf16_baseline(SWK_MATMUL_PARAMS) { matmul_baseline(FMT_BF16, a, w, y, m, k, ldy, j0, j1, scratch, scratch_bytes, from_memory); }
 
 #if SWK_X86
+#define A2 SWK_TARGET_AVX2 static inline __attribute__((always_inline))
+
+/// Eight weights of `fmt` at element t, widened (the AVX2 path's loads, and the AVX-512
+/// path's one-row walk, which inlines it: AVX-512 includes AVX2).
+A2 __m256 load256(int fmt, const void *w, int64_t t) {
+    switch (fmt) {
+    case FMT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t)));
+    case FMT_BF16:
+        return _mm256_castsi256_ps(
+            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t))), 16));
+    default: return _mm256_loadu_ps((const float *)w + t);
+    }
+}
+
 // ====================================================================== AVX-512 ==
 
 #define A512 SWK_TARGET_AVX512 static inline __attribute__((always_inline))
@@ -120,17 +134,6 @@ A512 __m128 lane_sums4_512(__m512 a, __m512 b, __m512 c, __m512 d) {
     return _mm512_castps512_ps128(_mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q));
 }
 
-/// Eight weights of `fmt` at element t, widened.
-A512 __m256 load256_512(int fmt, const void *w, int64_t t) {
-    switch (fmt) {
-    case FMT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t)));
-    case FMT_BF16:
-        return _mm256_castsi256_ps(
-            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t))), 16));
-    default: return _mm256_loadu_ps((const float *)w + t);
-    }
-}
-
 /// Whether one-row walks of `fmt` prefetch their weight row. On Intel a software prefetch
 /// SWK_PREFETCH_BYTES ahead took an F32 stream from DRAM from 17.6 to 21.4 GB/s (Emerald
 /// Rapids, session 7). On AMD (Zen 4) F32 rows stream faster without it (decode of
@@ -159,8 +162,8 @@ A512 float dot512(int fmt, const float *x, const void *w, int64_t k, int prefetc
     __m256 lo = _mm256_setzero_ps(), hi = lo;
     for (int64_t t = 0; t < k16; t += 16) {
         if (prefetch) _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + t), load256_512(fmt, w, t), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + t + 8), load256_512(fmt, w, t + 8), hi);
+        lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + t), load256(fmt, w, t), lo);
+        hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + t + 8), load256(fmt, w, t + 8), hi);
     }
     // lane_sum512's order: (l + l+8), then 4 + 4, 2 + 2, 1 + 1.
     __m256 a = _mm256_add_ps(lo, hi);
@@ -376,20 +379,7 @@ SWK_TARGET_AVX512 void swk_matmul_bf16_avx512(SWK_MATMUL_PARAMS) { matmul512(FMT
 
 // ========================================================================= AVX2 ==
 // Sixteen lanes as two 8-lane halves (lo = lanes 0-7, hi = 8-15): the AVX-512 arithmetic.
-
-#define A2 SWK_TARGET_AVX2 static inline __attribute__((always_inline))
-
 typedef struct { __m256 lo, hi; } v16;
-
-A2 __m256 load256(int fmt, const void *w, int64_t t) {
-    switch (fmt) {
-    case FMT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t)));
-    case FMT_BF16:
-        return _mm256_castsi256_ps(
-            _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t))), 16));
-    default: return _mm256_loadu_ps((const float *)w + t);
-    }
-}
 
 A2 v16 load16w(int fmt, const void *w, int64_t t) { return (v16){load256(fmt, w, t), load256(fmt, w, t + 8)}; }
 A2 v16 load16x(const float *x) { return (v16){_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)}; }
