@@ -86,8 +86,11 @@ void swk_matmul_bf16_baseline(SWK_MATMUL_PARAMS) { matmul_baseline(FMT_BF16, a, 
 #if SWK_X86
 #define A2 SWK_TARGET_AVX2 static inline __attribute__((always_inline))
 
-/// Eight weights of `fmt` at element t, widened (the AVX2 path's loads, and the AVX-512
-/// path's one-row walk, which inlines it: AVX-512 includes AVX2).
+// The AVX2 path's sixteen lanes as two 8-lane halves (lo = lanes 0-7, hi = 8-15), the
+// AVX-512 arithmetic lane by lane; the AVX-512 path's one-row walk inlines them too (AVX-512
+// includes AVX2).
+
+/// Eight weights of `fmt` at element t, widened.
 A2 __m256 load256(int fmt, const void *w, int64_t t) {
     switch (fmt) {
     case FMT_F16: return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t)));
@@ -96,6 +99,32 @@ A2 __m256 load256(int fmt, const void *w, int64_t t) {
             _mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)w + t))), 16));
     default: return _mm256_loadu_ps((const float *)w + t);
     }
+}
+
+typedef struct { __m256 lo, hi; } v16;
+
+A2 v16 load16w(int fmt, const void *w, int64_t t) { return (v16){load256(fmt, w, t), load256(fmt, w, t + 8)}; }
+A2 v16 load16x(const float *x) { return (v16){_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)}; }
+A2 v16 zero16(void) { return (v16){_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+A2 v16 fma16(v16 u, v16 v, v16 acc) { return (v16){_mm256_fmadd_ps(u.lo, v.lo, acc.lo), _mm256_fmadd_ps(u.hi, v.hi, acc.hi)}; }
+
+A2 float lane_sum256(v16 v) {
+    __m256 a = _mm256_add_ps(v.lo, v.hi);
+    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
+    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
+    return _mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1));
+}
+
+/// One row against one weight row, the weights prefetched SWK_PREFETCH_BYTES ahead when
+/// `prefetch` (the AVX2 path never; the AVX-512 path as one_row_prefetch says).
+A2 float dot256(int fmt, const float *x, const void *w, int64_t k, int prefetch) {
+    int64_t k16 = k & ~(int64_t)15;
+    v16 acc = zero16();
+    for (int64_t t = 0; t < k16; t += 16) {
+        if (prefetch) _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
+        acc = fma16(load16x(x + t), load16w(fmt, w, t), acc);
+    }
+    return lane_sum256(acc) + tail_sum(fmt, x, w, k16, k);
 }
 
 // ====================================================================== AVX-512 ==
@@ -152,25 +181,9 @@ static int one_row_prefetch(int fmt) {
 
 // Each weight row of the tiles is prefetched SWK_PREFETCH_BYTES ahead (kernels_internal.h)
 // as it streams: they need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
-// 2 KiB, 251 at 4 or 8 KiB). One row does when `prefetch` (one_row_prefetch).
-//
-// One row holds its sixteen lanes in two 8-lane halves, as the AVX2 path does (the same
-// operations, so the same bits as one 16-lane register): streaming one weight row from
-// DRAM, 512-bit loads ran 1.1-1.2x slower on Zen 4 (Benchmarks/RESULTS.md, session 10).
-A512 float dot512(int fmt, const float *x, const void *w, int64_t k, int prefetch) {
-    int64_t k16 = k & ~(int64_t)15;
-    __m256 lo = _mm256_setzero_ps(), hi = lo;
-    for (int64_t t = 0; t < k16; t += 16) {
-        if (prefetch) _mm_prefetch((const char *)w + t * element_bytes(fmt) + SWK_PREFETCH_BYTES, _MM_HINT_T0);
-        lo = _mm256_fmadd_ps(_mm256_loadu_ps(x + t), load256(fmt, w, t), lo);
-        hi = _mm256_fmadd_ps(_mm256_loadu_ps(x + t + 8), load256(fmt, w, t + 8), hi);
-    }
-    // lane_sum512's order: (l + l+8), then 4 + 4, 2 + 2, 1 + 1.
-    __m256 a = _mm256_add_ps(lo, hi);
-    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return (_mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1))) + tail_sum(fmt, x, w, k16, k);
-}
+// 2 KiB, 251 at 4 or 8 KiB). One row goes through dot256, the AVX2 path's two 8-lane halves
+// (the same operations, so the same bits as one 16-lane register): streaming one weight row
+// from DRAM, 512-bit loads ran 1.1-1.2x slower on Zen 4 (Benchmarks/RESULTS.md, session 10).
 
 /// Four activation rows (stride k) against one weight row: y[0], y[ldy], y[2 ldy], y[3 ldy].
 A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t k, int64_t ldy) {
@@ -193,7 +206,7 @@ A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t 
 /// y[r * ldy + c]: each weight vector is loaded and widened once for all R rows, and the
 /// R x C independent accumulators keep the FMA pipes busy where one dot product would wait
 /// on its own latency. Called with constant R and C so the accumulators stay in registers;
-/// every element is summed exactly as dot512 sums it.
+/// every element is summed exactly as dot256 sums it.
 A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
                       int64_t ldy) {
     int64_t k16 = k & ~(int64_t)15;
@@ -256,7 +269,7 @@ A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_byt
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
     if (m == 1) {
         const int prefetch = one_row_prefetch(fmt);
-        for (int64_t j = j0; j < j1; j++) y[j] = dot512(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
+        for (int64_t j = j0; j < j1; j++) y[j] = dot256(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
         return;
     }
     // From memory, up to seven rows go against one weight row at a time too (one stream:
@@ -341,7 +354,7 @@ A512 void tile_block512(int fmt, const float *x, const void *w, int64_t row_byte
     for (; i < m; i++) {
         int64_t j = 0;
         for (; j + 4 <= columns; j += 4) tile1x4_512(fmt, x + i * k, (const char *)w + j * row_bytes, row_bytes, y + i * ldy + j, k);
-        for (; j < columns; j++) y[i * ldy + j] = dot512(fmt, x + i * k, (const char *)w + j * row_bytes, k, 1);
+        for (; j < columns; j++) y[i * ldy + j] = dot256(fmt, x + i * k, (const char *)w + j * row_bytes, k, 1);
     }
 }
 
@@ -378,28 +391,6 @@ SWK_TARGET_AVX512 void swk_matmul_f16_avx512(SWK_MATMUL_PARAMS) { matmul512(FMT_
 SWK_TARGET_AVX512 void swk_matmul_bf16_avx512(SWK_MATMUL_PARAMS) { matmul512(FMT_BF16, a, w, y, m, k, ldy, j0, j1, scratch, scratch_bytes, from_memory); }
 
 // ========================================================================= AVX2 ==
-// Sixteen lanes as two 8-lane halves (lo = lanes 0-7, hi = 8-15): the AVX-512 arithmetic.
-typedef struct { __m256 lo, hi; } v16;
-
-A2 v16 load16w(int fmt, const void *w, int64_t t) { return (v16){load256(fmt, w, t), load256(fmt, w, t + 8)}; }
-A2 v16 load16x(const float *x) { return (v16){_mm256_loadu_ps(x), _mm256_loadu_ps(x + 8)}; }
-A2 v16 zero16(void) { return (v16){_mm256_setzero_ps(), _mm256_setzero_ps()}; }
-A2 v16 fma16(v16 u, v16 v, v16 acc) { return (v16){_mm256_fmadd_ps(u.lo, v.lo, acc.lo), _mm256_fmadd_ps(u.hi, v.hi, acc.hi)}; }
-
-A2 float lane_sum256(v16 v) {
-    __m256 a = _mm256_add_ps(v.lo, v.hi);
-    __m128 b = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
-    __m128 c = _mm_add_ps(b, _mm_movehl_ps(b, b));
-    return _mm_cvtss_f32(c) + _mm_cvtss_f32(_mm_shuffle_ps(c, c, 1));
-}
-
-A2 float dot256(int fmt, const float *x, const void *w, int64_t k) {
-    int64_t k16 = k & ~(int64_t)15;
-    v16 acc = zero16();
-    for (int64_t t = 0; t < k16; t += 16) acc = fma16(load16x(x + t), load16w(fmt, w, t), acc);
-    return lane_sum256(acc) + tail_sum(fmt, x, w, k16, k);
-}
-
 A2 void tile4x1_256(int fmt, const float *x, const void *w, float *y, int64_t k, int64_t ldy) {
     int64_t k16 = k & ~(int64_t)15;
     v16 a0 = zero16(), a1 = a0, a2 = a0, a3 = a0;
@@ -442,12 +433,12 @@ A2 void tile_block256(int fmt, const float *x, const void *w, int64_t row_bytes,
         for (; j + 2 <= columns; j += 2) tile2x2_256(fmt, x + i * k, (const char *)w + j * row_bytes, row_bytes, y + i * ldy + j, k, ldy);
         for (; j < columns; j++) {
             const void *wj = (const char *)w + j * row_bytes;
-            y[i * ldy + j] = dot256(fmt, x + i * k, wj, k);
-            y[(i + 1) * ldy + j] = dot256(fmt, x + (i + 1) * k, wj, k);
+            y[i * ldy + j] = dot256(fmt, x + i * k, wj, k, 0);
+            y[(i + 1) * ldy + j] = dot256(fmt, x + (i + 1) * k, wj, k, 0);
         }
     }
     for (; i < m; i++) {
-        for (int64_t j = 0; j < columns; j++) y[i * ldy + j] = dot256(fmt, x + i * k, (const char *)w + j * row_bytes, k);
+        for (int64_t j = 0; j < columns; j++) y[i * ldy + j] = dot256(fmt, x + i * k, (const char *)w + j * row_bytes, k, 0);
     }
 }
 
@@ -465,7 +456,7 @@ A2 void matmul256(int fmt, SWK_MATMUL_PARAMS) {
             const void *wj = (const char *)w + j * row_bytes;
             int64_t i = 0;
             for (; i + 4 <= m; i += 4) tile4x1_256(fmt, x + i * k, wj, y + i * ldy + j, k, ldy);
-            for (; i < m; i++) y[i * ldy + j] = dot256(fmt, x + i * k, wj, k);
+            for (; i < m; i++) y[i * ldy + j] = dot256(fmt, x + i * k, wj, k, 0);
         }
         return;
     }

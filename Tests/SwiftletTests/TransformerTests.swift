@@ -64,7 +64,7 @@ struct TransformerTests {
             #expect(q4.byteCount == 384 * 12 * 18)
             #expect(Transformer.work(q4) == 2 * 384 * 384)
             #expect(Transformer.work(f32) == f32.byteCount)
-            #expect(Transformer.work(q4) * 1 / Transformer.minimumPartWork >= 4)
+            #expect(Transformer.work(q4) / Transformer.minimumPartWork >= 4)
         }
     }
 
