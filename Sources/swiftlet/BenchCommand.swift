@@ -346,6 +346,8 @@ struct SpeculativeRow {
             "draft_tokens_proposed": r.draftTokensProposed, "draft_tokens_accepted": r.draftTokensAccepted,
             "ttft_ms_p50": (r.timeToFirstToken(50) ?? 0) * 1000, "itl_ms_p50": (r.interTokenLatency(50) ?? 0) * 1000,
             "speedup_over_plain": speedup ?? 1,
+            "decode_step_ms": r.engine.decodeSteps > 0 ? r.engine.decodeStepSeconds / Double(r.engine.decodeSteps) * 1000 : 0,
+            "draft_ms_per_step": r.engine.draftedSteps > 0 ? r.engine.draftSeconds / Double(r.engine.draftedSteps) * 1000 : 0,
         ]
         return encodeJSONLine(object)
     }

@@ -41,6 +41,10 @@ struct BenchCommandTests {
                     "acceptance_rate", "mean_tokens_per_target_step"] {
             #expect(rows.allSatisfy { $0[key] != nil }, "missing \(key)")
         }
+        // Per-step costs: every mode decodes; only rows that proposed drafts spent time drafting.
+        #expect(rows.allSatisfy { ($0["decode_step_ms"] as? Double ?? 0) > 0 })
+        #expect(rows.allSatisfy { (($0["draft_ms_per_step"] as? Double ?? -1) > 0) == (($0["draft_tokens_proposed"] as? Int ?? 0) > 0) })
+        #expect(rows.contains { ($0["draft_tokens_proposed"] as? Int ?? 0) > 0 })
     }
 
     /// With repetitions, the settings take turns run by run (a machine that drifts moves them

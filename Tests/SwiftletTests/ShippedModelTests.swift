@@ -64,5 +64,13 @@ struct ShippedModelTests {
         let b = try await fast.complete(prompt: .text("JULIET:"), parameters: parameters)
         #expect(a.tokens == b.tokens)
         #expect(b.metrics.draftTokensAccepted > 0)
+        // The step costs speculation trades: every step here is a decode-sized step (the
+        // prompt is a few tokens), and only the speculative engine spends time drafting.
+        let plainMetrics = await plain.idleMetrics(), fastMetrics = await fast.idleMetrics()
+        #expect(plainMetrics.decodeSteps == plainMetrics.steps && plainMetrics.decodeSteps >= 63)
+        #expect(plainMetrics.draftedSteps == 0 && plainMetrics.draftSeconds == 0)
+        #expect(fastMetrics.decodeSteps == fastMetrics.steps && fastMetrics.decodeStepSeconds > 0)
+        #expect(fastMetrics.draftedSteps > 0 && fastMetrics.draftedSteps < fastMetrics.steps + 1 && fastMetrics.draftSeconds > 0)
+        #expect(fastMetrics.steps < plainMetrics.steps)
     }
 }

@@ -343,6 +343,10 @@ public final class Engine: @unchecked Sendable {
         if !policy.targetCosts.isEmpty { policy.targetCosts.observe(tokens: batch.tokenCount, seconds: seconds) }
         metrics.forwardSeconds += seconds
         metrics.steps += 1
+        if batch.tokenCount <= EngineMetrics.decodeStepTokens {
+            metrics.decodeSteps += 1
+            metrics.decodeStepSeconds += seconds
+        }
         metrics.batchedTokens += batch.tokenCount
         metrics.maxBatchTokens = max(metrics.maxBatchTokens, batch.tokenCount)
         metrics.batchedSequences += work.count
@@ -369,7 +373,10 @@ public final class Engine: @unchecked Sendable {
             let room = min(request.parameters.maxTokens - request.generatedCount - 1, maxContext - request.tokens.count - 1)
             asks.append(DraftRequest(id: request.id, tokens: request.tokens, count: max(0, min(k, room)), sampling: request.parameters.sampling))
         }
+        let start = MonotonicClock.now()
         let proposals = drafter.propose(asks)
+        metrics.draftSeconds += MonotonicClock.now() - start
+        metrics.draftedSteps += 1
         for (request, proposal) in zip(decoding, proposals) { request.draft = proposal }
     }
 

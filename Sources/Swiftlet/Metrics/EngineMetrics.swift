@@ -26,9 +26,19 @@ public struct EngineMetrics: Sendable, Codable, Equatable {
     public var prefixEvictions = 0
     /// Seconds spent inside forward steps.
     public var forwardSeconds = 0.0
+    /// Decode steps of at most `decodeStepTokens` tokens (decode batches and speculative
+    /// verification), and their seconds: the per-step cost speculation trades against.
+    public var decodeSteps = 0
+    public var decodeStepSeconds = 0.0
+    /// Seconds spent drafting (the drafter's forwards and sampling), and the steps drafted for.
+    public var draftSeconds = 0.0
+    public var draftedSteps = 0
     public var startTime = 0.0
 
     public init() {}
+
+    /// Largest step counted in `decodeSteps`.
+    public static let decodeStepTokens = 16
 
     public var meanBatchTokens: Double { steps > 0 ? Double(batchedTokens) / Double(steps) : 0 }
     public var meanBatchSequences: Double { steps > 0 ? Double(batchedSequences) / Double(steps) : 0 }
