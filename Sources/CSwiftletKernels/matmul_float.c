@@ -202,27 +202,32 @@ A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t 
     y[3 * ldy] = lane_sum512(a3) + tail_sum(fmt, x + 3 * k, w, k16, k);
 }
 
-/// R (1...8) activation rows (stride k) against C (1...4) weight rows (stride row_bytes),
-/// y[r * ldy + c]: each weight vector is loaded and widened once for all R rows, and the
-/// R x C independent accumulators keep the FMA pipes busy where one dot product would wait
-/// on its own latency. Called with constant R and C so the accumulators stay in registers;
-/// every element is summed exactly as dot256 sums it.
-A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
-                      int64_t ldy) {
+/// R (1...8) activation rows (stride k) against C (1...4) weight rows `row_step` bytes
+/// apart, y[r * ldy + c * y_step]: each weight vector is loaded and widened once for all R
+/// rows, and the R x C independent accumulators keep the FMA pipes busy where one dot
+/// product would wait on its own latency. Called with constant R and C so the accumulators
+/// stay in registers; every element is summed exactly as dot256 sums it.
+A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int64_t row_step, float *y, int64_t y_step,
+                      int64_t k, int64_t ldy) {
     int64_t k16 = k & ~(int64_t)15;
     const int64_t eb = element_bytes(fmt);
     __m512 acc[8][4];
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++) acc[r][c] = _mm512_setzero_ps();
-    // The C rows are one block of C·k weights (dense rows); the prefetch walks that block
-    // in order, SWK_PREFETCH_BYTES ahead, C·16 weights an iteration, one stream rather than
-    // C streams a row apart (2 threads from DRAM, k = 384 F16, 8 rows: 16.3 GB/s against
-    // 10-14 with a prefetch per row; 3 rows in 2-row tiles 18-19 against 12).
+    // Adjacent rows are one block of C·k weights; the prefetch walks that block in order,
+    // SWK_PREFETCH_BYTES ahead, C·16 weights an iteration: one stream rather than C streams
+    // a row apart (2 threads from DRAM, k = 384 F16, 8 rows: 16.6 GB/s against 13.7 with a
+    // prefetch per row). Rows far apart are C sequential streams, each prefetched ahead.
+    const int adjacent = row_step == k * eb;
     const int64_t walked = C * 16 * eb;
     for (int64_t t = 0; t < k16; t += 16) {
         __m512 wv[4];
-        for (int64_t o = 0; o < walked; o += 64) _mm_prefetch((const char *)w + C * t * eb + SWK_PREFETCH_BYTES + o, _MM_HINT_T0);
-        for (int c = 0; c < C; c++) wv[c] = load512(fmt, (const char *)w + c * row_bytes, t);
+        if (adjacent) {
+            for (int64_t o = 0; o < walked; o += 64) _mm_prefetch((const char *)w + C * t * eb + SWK_PREFETCH_BYTES + o, _MM_HINT_T0);
+        } else {
+            for (int c = 0; c < C; c++) _mm_prefetch((const char *)w + c * row_step + t * eb + SWK_PREFETCH_BYTES, _MM_HINT_T0);
+        }
+        for (int c = 0; c < C; c++) wv[c] = load512(fmt, (const char *)w + c * row_step, t);
         for (int r = 0; r < R; r++) {
             __m512 u = _mm512_loadu_ps(x + r * k + t);
             for (int c = 0; c < C; c++) acc[r][c] = _mm512_fmadd_ps(u, wv[c], acc[r][c]);
@@ -239,18 +244,18 @@ A512 void tileRxC_512(int fmt, int R, int C, const float *x, const void *w, int6
     }
     for (int r = 0; r < R; r++)
         for (int c = 0; c < C; c++)
-            y[r * ldy + c] = sums[r * C + c] + tail_sum(fmt, x + r * k, (const char *)w + c * row_bytes, k16, k);
+            y[r * ldy + c * y_step] = sums[r * C + c] + tail_sum(fmt, x + r * k, (const char *)w + c * row_step, k16, k);
 }
 
 /// tileRxC_512 with R and C as constants (R 1...8, C 1 or 2; C 4 for R up to 4, the only
 /// tiles stream_rows512 asks for: the R x 4 tiles beyond would spill their accumulators).
-A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int64_t row_bytes, float *y, int64_t k,
-                      int64_t ldy) {
+A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int64_t row_step, float *y, int64_t y_step,
+                      int64_t k, int64_t ldy) {
 #define SWK_TILE_CASE(r)                                                                              \
     case r:                                                                                           \
-        if (C == 1) tileRxC_512(fmt, r, 1, x, w, row_bytes, y, k, ldy);                               \
-        else if (C == 2) tileRxC_512(fmt, r, 2, x, w, row_bytes, y, k, ldy);                          \
-        else if ((r) <= 4) tileRxC_512(fmt, r, 4, x, w, row_bytes, y, k, ldy);                        \
+        if (C == 1) tileRxC_512(fmt, r, 1, x, w, row_step, y, y_step, k, ldy);                        \
+        else if (C == 2) tileRxC_512(fmt, r, 2, x, w, row_step, y, y_step, k, ldy);                   \
+        else if ((r) <= 4) tileRxC_512(fmt, r, 4, x, w, row_step, y, y_step, k, ldy);                 \
         break;
     switch (R) {
     SWK_TILE_CASE(1) SWK_TILE_CASE(2) SWK_TILE_CASE(3) SWK_TILE_CASE(4)
@@ -263,7 +268,8 @@ A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int6
 /// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
 /// once. One row streams the weights one row at a time (a single sequential read, the
 /// fastest from memory: Zen 4 read interleaved adjacent rows at half the rate, Benchmarks/
-/// RESULTS.md), and so do up to seven rows of at most 20 KiB when `from_memory`; otherwise
+/// RESULTS.md); up to seven rows of at most 20 KiB, when `from_memory`, two weight rows half
+/// the range apart at a time (two sequential streams); otherwise
 /// 2-16 rows, where the FMAs rather than the reads bound the step, go in tiles of four
 /// weight rows against up to four activation rows (up to 16 accumulators), of two against
 /// up to eight, a tile's rows in groups of eight beyond; the last weight rows one at a time.
@@ -274,23 +280,33 @@ A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_byt
         for (int64_t j = j0; j < j1; j++) y[j] = dot256(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
         return;
     }
-    // From memory, up to seven rows go against one weight row at a time too (one stream:
-    // 2-4 rows from DRAM ran in half the time of the 4-row tiles on Zen 4, 5-7 in 0.7-0.9x)
-    // while their activations stay in L1 beside the stream (m·k floats up to 20 KiB: with
-    // k = 2048 three rows ran 1.2x slower than in tiles, which load each activation vector
-    // once for several weight rows); eight and more are bound by their FMAs again.
-    const int C = from_memory && m <= 7 && m * k <= 5120 ? 1 : m <= 4 ? 4 : 2;
+    // From memory, up to seven rows go against two weight rows at a time, row j of the first
+    // half of j0..<j1 with row j + half: two sequential streams far apart, which Zen 4 reads
+    // as fast as one (2 threads from DRAM, k = 384 F16, 3 rows 27.9 against 23.2 GB/s one
+    // weight row at a time, 5 rows 24.1 against 18.0), where adjacent rows, interleaved
+    // within the same pages, ran at half the rate; each activation vector serves two weight
+    // rows. The activations stay in L1 beside the streams (m·k floats up to 20 KiB: with
+    // k = 2048 three rows ran 1.2x slower than in tiles); eight and more are bound by their
+    // FMAs again.
+    if (from_memory && m <= 7 && m * k <= 5120) {
+        const int64_t half = (j1 - j0) / 2;
+        for (int64_t j = j0; j < j0 + half; j++)
+            tile_any512(fmt, (int)m, 2, x, (const char *)w + j * row_bytes, half * row_bytes, y + j, half, k, ldy);
+        if (j0 + 2 * half < j1) tile_any512(fmt, (int)m, 1, x, (const char *)w + (j1 - 1) * row_bytes, row_bytes, y + j1 - 1, 1, k, ldy);
+        return;
+    }
+    const int C = m <= 4 ? 4 : 2;
     const int first = m < 8 ? (int)m : 8, second = (int)m - first;
     int64_t j = j0;
     for (; j + C <= j1; j += C) {
         const char *wj = (const char *)w + j * row_bytes;
-        tile_any512(fmt, first, C, x, wj, row_bytes, y + j, k, ldy);
-        if (second > 0) tile_any512(fmt, second, C, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, k, ldy);
+        tile_any512(fmt, first, C, x, wj, row_bytes, y + j, 1, k, ldy);
+        if (second > 0) tile_any512(fmt, second, C, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, 1, k, ldy);
     }
     for (; j < j1; j++) {
         const char *wj = (const char *)w + j * row_bytes;
-        tile_any512(fmt, first, 1, x, wj, row_bytes, y + j, k, ldy);
-        if (second > 0) tile_any512(fmt, second, 1, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, k, ldy);
+        tile_any512(fmt, first, 1, x, wj, row_bytes, y + j, 1, k, ldy);
+        if (second > 0) tile_any512(fmt, second, 1, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, 1, k, ldy);
     }
 }
 
