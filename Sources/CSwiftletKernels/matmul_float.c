@@ -265,14 +265,23 @@ A512 void tile_any512(int fmt, int R, int C, const float *x, const void *w, int6
 #undef SWK_TILE_CASE
 }
 
+/// All m (up to 16) activation rows against the C weight rows at `w`, `row_step` bytes
+/// apart, into y columns `y_step` apart: in tiles of up to eight activation rows.
+A512 void tile_rows512(int fmt, int C, const float *x, const void *w, int64_t row_step, float *y, int64_t y_step, int64_t m,
+                       int64_t k, int64_t ldy) {
+    const int first = m < 8 ? (int)m : 8, second = (int)m - first;
+    tile_any512(fmt, first, C, x, w, row_step, y, y_step, k, ldy);
+    if (second > 0) tile_any512(fmt, second, C, x + 8 * k, w, row_step, y + 8 * ldy, y_step, k, ldy);
+}
+
 /// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
 /// once. One row streams the weights one row at a time (a single sequential read, the
 /// fastest from memory: Zen 4 read interleaved adjacent rows at half the rate, Benchmarks/
-/// RESULTS.md); up to seven rows of at most 20 KiB, when `from_memory`, two weight rows half
-/// the range apart at a time (two sequential streams); otherwise
-/// 2-16 rows, where the FMAs rather than the reads bound the step, go in tiles of four
-/// weight rows against up to four activation rows (up to 16 accumulators), of two against
-/// up to eight, a tile's rows in groups of eight beyond; the last weight rows one at a time.
+/// RESULTS.md). From memory, 2-16 rows go against pairs of weight rows half the range
+/// apart (two sequential streams) when their activations fit in L1 beside them or the rows
+/// are long; otherwise in tiles of four adjacent weight rows against up to four activation
+/// rows (up to 16 accumulators), of two against up to eight, a tile's activation rows in
+/// groups of eight beyond; the last weight rows one at a time.
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
     if (m == 1) {
@@ -280,34 +289,27 @@ A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_byt
         for (int64_t j = j0; j < j1; j++) y[j] = dot256(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
         return;
     }
-    // From memory, up to seven rows go against two weight rows at a time, row j of the first
-    // half of j0..<j1 with row j + half: two sequential streams far apart, which Zen 4 reads
-    // as fast as one (2 threads from DRAM, k = 384 F16, 3 rows 27.9 against 23.2 GB/s one
-    // weight row at a time, 5 rows 24.1 against 18.0), where adjacent rows, interleaved
-    // within the same pages, ran at half the rate; each activation vector serves two weight
-    // rows. The activations stay in L1 beside the streams (m·k floats up to 20 KiB: with
-    // k = 2048 three rows ran 1.2x slower than in tiles); eight and more are bound by their
-    // FMAs again.
-    if (from_memory && m <= 7 && m * k <= 5120) {
+    // Pairs of far rows: two sequential streams, which Zen 4 reads as fast as one, where
+    // adjacent rows interleaved within the same pages ran at half the rate; each activation
+    // vector serves both. 2 threads from DRAM, k = 384 F16: 3 rows 27.9 against 23.2 GB/s
+    // one weight row at a time, 5 rows 24.1 against 18.0. With rows of at most 2 KiB, eight
+    // and more activation rows are bound by their FMAs and gain nothing from it (the shipped
+    // target's 9-row step 1.05x slower); longer rows gain at any count (stories110M F32, 8
+    // and 9 rows, 1.1-1.2x faster than adjacent pairs). Up to seven rows keep their
+    // activations in L1 beside the streams (m·k floats up to 20 KiB: with k = 2048 three rows
+    // ran 1.2x slower one weight row at a time than in tiles).
+    const int far_pairs = from_memory && ((m <= 7 && m * k <= 5120) || row_bytes > 2048);
+    if (far_pairs) {
         const int64_t half = (j1 - j0) / 2;
         for (int64_t j = j0; j < j0 + half; j++)
-            tile_any512(fmt, (int)m, 2, x, (const char *)w + j * row_bytes, half * row_bytes, y + j, half, k, ldy);
-        if (j0 + 2 * half < j1) tile_any512(fmt, (int)m, 1, x, (const char *)w + (j1 - 1) * row_bytes, row_bytes, y + j1 - 1, 1, k, ldy);
+            tile_rows512(fmt, 2, x, (const char *)w + j * row_bytes, half * row_bytes, y + j, half, m, k, ldy);
+        if (j0 + 2 * half < j1) tile_rows512(fmt, 1, x, (const char *)w + (j1 - 1) * row_bytes, row_bytes, y + j1 - 1, 1, m, k, ldy);
         return;
     }
     const int C = m <= 4 ? 4 : 2;
-    const int first = m < 8 ? (int)m : 8, second = (int)m - first;
     int64_t j = j0;
-    for (; j + C <= j1; j += C) {
-        const char *wj = (const char *)w + j * row_bytes;
-        tile_any512(fmt, first, C, x, wj, row_bytes, y + j, 1, k, ldy);
-        if (second > 0) tile_any512(fmt, second, C, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, 1, k, ldy);
-    }
-    for (; j < j1; j++) {
-        const char *wj = (const char *)w + j * row_bytes;
-        tile_any512(fmt, first, 1, x, wj, row_bytes, y + j, 1, k, ldy);
-        if (second > 0) tile_any512(fmt, second, 1, x + 8 * k, wj, row_bytes, y + 8 * ldy + j, 1, k, ldy);
-    }
+    for (; j + C <= j1; j += C) tile_rows512(fmt, C, x, (const char *)w + j * row_bytes, row_bytes, y + j, 1, m, k, ldy);
+    for (; j < j1; j++) tile_rows512(fmt, 1, x, (const char *)w + j * row_bytes, row_bytes, y + j, 1, m, k, ldy);
 }
 
 /// One activation row against four weight rows (stride row_bytes): y[0..3].

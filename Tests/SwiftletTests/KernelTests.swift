@@ -115,6 +115,24 @@ struct KernelTests {
         }
     }
 
+    /// Long float rows (over 2 KiB) from memory take the far-pair walk at every batch size up
+    /// to 16; each row's products stay bit-identical to the same row multiplied alone.
+    @Test(arguments: [GGMLType.f32, .f16])
+    func longFloatRowsFromMemoryAreBatchInvariant(type: GGMLType) throws {
+        let (n, k) = (21, 1100)
+        let w = try EncodedMatrix(type: type, rows: n, columns: k, seed: 12)
+        for path in Self.paths {
+            let kernels = Kernels(path: path)
+            for m in [2, 8, 9, 16] {
+                let x = Self.randomRows(m * k, seed: UInt64(40 + m))
+                let batch = Self.product(x, m: m, w, kernels: kernels, threads: 2, fromMemory: true)
+                var alone: [Float] = []
+                for r in 0..<m { alone += Self.product(Array(x[(r * k)..<((r + 1) * k)]), m: 1, w, kernels: kernels, threads: 1, fromMemory: true) }
+                #expect(zip(batch, alone).allSatisfy { $0.bitPattern == $1.bitPattern }, "\(type.name) \(path) m \(m)")
+            }
+        }
+    }
+
     /// F16 and BF16 weights multiplied as stored give exactly the products of their F32
     /// copies (widening is exact), on every path, walk and batch size.
     @Test(arguments: [GGMLType.f16, .bf16])
