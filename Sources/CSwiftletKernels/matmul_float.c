@@ -179,11 +179,12 @@ static int one_row_prefetch(int fmt) {
     return !(value && fmt == FMT_F32);
 }
 
-// Each weight row of the tiles is prefetched SWK_PREFETCH_BYTES ahead (kernels_internal.h)
-// as it streams: they need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
-// 2 KiB, 251 at 4 or 8 KiB). One row goes through dot256, the AVX2 path's two 8-lane halves
-// (the same operations, so the same bits as one 16-lane register): streaming one weight row
-// from DRAM, 512-bit loads ran 1.1-1.2x slower on Zen 4 (Benchmarks/RESULTS.md, session 10).
+// The skinny tiles prefetch their weights SWK_PREFETCH_BYTES ahead (kernels_internal.h) as
+// they stream: they need the distance (F32 from DRAM, m = 8: 327 µs a 2048x768 matrix at
+// 2 KiB, 251 at 4 or 8 KiB); tileRxC_512 says how. One row goes through dot256, the AVX2
+// path's two 8-lane halves (the same operations, so the same bits as one 16-lane register):
+// streaming one weight row from DRAM, 512-bit loads ran 1.1-1.2x slower on Zen 4
+// (Benchmarks/RESULTS.md, session 10).
 
 /// Four activation rows (stride k) against one weight row: y[0], y[ldy], y[2 ldy], y[3 ldy].
 A512 void tile4x1_512(int fmt, const float *x, const void *w, float *y, int64_t k, int64_t ldy) {
