@@ -276,16 +276,23 @@ A512 void tile_rows512(int fmt, int C, const float *x, const void *w, int64_t ro
 }
 
 /// Up to sixteen activation rows against weight rows j0..<j1, the weights read and widened
-/// once. One row streams the weights one row at a time (a single sequential read, the
-/// fastest from memory: Zen 4 read interleaved adjacent rows at half the rate, Benchmarks/
-/// RESULTS.md). From memory, 2-16 rows go against pairs of weight rows half the range
-/// apart (two sequential streams) when their activations fit in L1 beside them or the rows
-/// are long; otherwise in tiles of four adjacent weight rows against up to four activation
+/// once. One row streams the weights one row at a time (a single sequential read: Zen 4
+/// read interleaved adjacent rows at half the rate, Benchmarks/RESULTS.md), except that one
+/// row of a 2-byte format from memory, like 2-16 rows, goes against pairs of weight rows
+/// half the range apart (two sequential streams) when their activations fit in L1 beside
+/// them or the rows are long; otherwise in tiles of four adjacent weight rows against up to four activation
 /// rows (up to 16 accumulators), of two against up to eight, a tile's activation rows in
 /// groups of eight beyond; the last weight rows one at a time.
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
-    if (m == 1) {
+    // One F16/BF16 row from memory as two far streams: the shipped target's 1-row step
+    // 856-943 µs against 882-1088 one weight row at a time (with a thread's share in one
+    // part, MatrixMultiply.partsPerThread); F32 rows, which stream faster unprefetched on
+    // Zen 4 (one_row_prefetch), were 2-5% slower so (stories110M). The comment below says
+    // why far pairs for more rows.
+    const int far_pairs =
+        from_memory && (m == 1 ? fmt != FMT_F32 : ((m <= 7 && m * k <= 5120) || row_bytes > 2048));
+    if (m == 1 && !far_pairs) {
         const int prefetch = one_row_prefetch(fmt);
         for (int64_t j = j0; j < j1; j++) y[j] = dot256(fmt, x, (const char *)w + j * row_bytes, k, prefetch);
         return;
@@ -299,7 +306,6 @@ A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_byt
     // and 9 rows, 1.1-1.2x faster than adjacent pairs). Up to seven rows keep their
     // activations in L1 beside the streams (m·k floats up to 20 KiB: with k = 2048 three rows
     // ran 1.2x slower one weight row at a time than in tiles).
-    const int far_pairs = from_memory && ((m <= 7 && m * k <= 5120) || row_bytes > 2048);
     if (far_pairs) {
         const int64_t half = (j1 - j0) / 2;
         for (int64_t j = j0; j < j0 + half; j++)

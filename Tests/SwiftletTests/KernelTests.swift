@@ -99,7 +99,7 @@ struct KernelTests {
         for path in Self.paths {
             let kernels = Kernels(path: path)
             let full = Self.product(x, m: m, w, kernels: kernels)
-            for (rows, threads, fromMemory) in [(1, 1, false), (2, 2, true), (3, 3, false), (3, 2, true), (4, 2, false), (5, 1, true), (7, 3, true), (8, 2, true),
+            for (rows, threads, fromMemory) in [(1, 1, false), (1, 2, true), (2, 2, true), (3, 3, false), (3, 2, true), (4, 2, false), (5, 1, true), (7, 3, true), (8, 2, true),
                                                 (9, 2, false), (10, 2, true), (11, 1, false), (16, 3, true), (33, 2, false), (64, 2, true)] {
                 var part: [Float] = []
                 var start = 0

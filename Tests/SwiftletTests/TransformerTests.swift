@@ -68,6 +68,22 @@ struct TransformerTests {
         }
     }
 
+    /// Skinny steps whose weights stream from memory split a matrix into one part per
+    /// thread (each thread's share one long walk); larger steps and cached weights into
+    /// `ThreadPool.partsPerThread` a thread, so a stalled thread's parts can move.
+    @Test func skinnyStreamedStepsTakeOnePartPerThread() {
+        #expect(MatrixMultiply.partsPerThread(rows: 1, fromMemory: true) == 1)
+        #expect(MatrixMultiply.partsPerThread(rows: MatrixMultiply.skinnyRows, fromMemory: true) == 1)
+        #expect(MatrixMultiply.partsPerThread(rows: MatrixMultiply.skinnyRows + 1, fromMemory: true) == ThreadPool.partsPerThread)
+        #expect(MatrixMultiply.partsPerThread(rows: 3, fromMemory: false) == ThreadPool.partsPerThread)
+        #expect(ThreadPool.partsPerThread > 1)
+        let pool = ThreadPool(threadCount: 2)
+        #expect(pool.parts(384, granularity: 16, perThread: 1) == 2)
+        #expect(pool.parts(384, granularity: 16) == 2 * ThreadPool.partsPerThread)
+        #expect(pool.parts(16, granularity: 16, perThread: 1) == 1)
+        #expect(pool.parts(384, granularity: 16, perThread: 0) == 2)
+    }
+
     @Test func configurationRejectsBadShapes() {
         var c = ModelConfiguration(dimension: 32, layerCount: 1, headCount: 4, kvHeadCount: 3, hiddenDimension: 8, vocabularySize: 10, contextLength: 8)
         #expect(throws: ModelFileError.self) { try c.validate() }

@@ -16,6 +16,23 @@ public enum MatrixMultiply {
         bytes > min(32 << 20, (lastLevelCache ?? Int.max) / 2)
     }
 
+    /// Activation rows up to which the kernels stream the weights once for every row
+    /// (`swk_matmul`'s skinny walks: decode batches, speculative verification).
+    public static let skinnyRows = 16
+
+    /// Parts per thread for a region that multiplies `m` activation rows by matrices whose
+    /// weights stream from memory (`fromMemory`) or not. Skinny steps from memory take one
+    /// part per thread: each thread's whole share is then one walk, whose streams (two far
+    /// apart from 2 rows up, `stream_rows512`) run long instead of restarting every eighth
+    /// of the matrix. The shipped target on Zen 4 (`bench-kernels --model`, 2 threads,
+    /// alternating): 2 rows 696-758 µs against 804-881 with four parts a thread, 3 rows
+    /// 799-842 against 917-972, 5 rows 1099-1118 against 1183-1248, 1 row the same
+    /// (Benchmarks/RESULTS.md, session 12). Larger steps and cached weights keep
+    /// `ThreadPool.partsPerThread`, so a stalled thread's parts can be taken by the others.
+    public static func partsPerThread(rows m: Int, fromMemory: Bool) -> Int {
+        fromMemory && m <= skinnyRows ? 1 : ThreadPool.partsPerThread
+    }
+
     /// One thread's share: weight rows `share` of `y = x · wᵀ` for `m` prepared rows of `x`
     /// into `y` (row stride `w.rows`). `scratch` is the thread's own.
     @inline(__always)
@@ -31,7 +48,7 @@ public enum MatrixMultiply {
     /// `x`, which must already be prepared (`ActivationBuffer.prepare(rows:)`).
     public static func multiply(_ x: ActivationBuffer, _ w: WeightMatrix, into y: UnsafeMutablePointer<Float>, m: Int,
                                 pool: ThreadPool, fromMemory: Bool = false, kernels: Kernels = .default) {
-        let parts = pool.parts(w.rows, granularity: 4)
+        let parts = pool.parts(w.rows, granularity: 4, perThread: partsPerThread(rows: m, fromMemory: fromMemory))
         pool.run(parts: parts) { part, thread in
             let share = pool.partition(w.rows, part: part, of: parts, granularity: 4)
             multiply(x, w, into: y, m: m, share: share, scratch: pool.scratch(thread), fromMemory: fromMemory, kernels: kernels)

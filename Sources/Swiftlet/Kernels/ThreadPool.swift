@@ -78,11 +78,12 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// How many parts a region over `count` items should have when each part's bounds must
-    /// be multiples of `granularity`: `partsPerThread` per thread, fewer for small counts.
+    /// be multiples of `granularity`: `perThread` (by default `partsPerThread`) per thread,
+    /// fewer for small counts.
     @inline(__always)
-    public func parts(_ count: Int, granularity: Int = 1) -> Int {
+    public func parts(_ count: Int, granularity: Int = 1, perThread: Int = ThreadPool.partsPerThread) -> Int {
         let units = (count + granularity - 1) / granularity
-        return max(1, min(units, threadCount * Self.partsPerThread))
+        return max(1, min(units, threadCount * max(1, perThread)))
     }
 
     /// Splits `0..<count` into `parts` contiguous ranges whose bounds are multiples of

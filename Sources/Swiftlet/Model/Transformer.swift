@@ -232,10 +232,11 @@ public final class Transformer: @unchecked Sendable {
     static func work(_ w: WeightMatrix) -> Int { max(w.byteCount, 2 * w.rows * w.columns) }
 
     /// Parts of a region over `rows` weight rows (multiples of 16) doing `work` (`work(_:)`)
-    /// for each of `tokens` token rows.
+    /// for each of `tokens` token rows; how many a thread takes is the kernel layer's call.
     @inline(__always)
     private func parts(rows: Int, work: Int, tokens: Int) -> Int {
-        min(pool.parts(rows, granularity: 16), max(1, work * tokens / Self.minimumPartWork))
+        let perThread = MatrixMultiply.partsPerThread(rows: tokens, fromMemory: weightsFromMemory)
+        return min(pool.parts(rows, granularity: 16, perThread: perThread), max(1, work * tokens / Self.minimumPartWork))
     }
 
     /// `y = x · wᵀ` for `rows` activation rows, over the pool.
