@@ -125,6 +125,12 @@ else
 fi
 
 # ---------------------------------------------------------- 3. configure ---
+# A fresh Debian machine has no CMake or C++ compiler; install them as the README's
+# commands install OpenBLAS.
+if ! command -v cmake >/dev/null || ! command -v c++ >/dev/null; then
+    log "installing cmake and g++ (apt-get)"
+    apt-get update -qq && apt-get install -y -qq cmake g++ >/dev/null
+fi
 # The vendored tree has no .git of its own; stop llama.cpp's build-info
 # script from walking up into the Swiftlet repository and reporting *our*
 # commit as llama.cpp's.
