@@ -280,13 +280,13 @@ A512 void tile_rows512(int fmt, int C, const float *x, const void *w, int64_t ro
 /// read interleaved adjacent rows at half the rate, Benchmarks/RESULTS.md), except that one
 /// row of a 2-byte format from memory, like 2-16 rows, goes against pairs of weight rows
 /// half the range apart (two sequential streams) when their activations fit in L1 beside
-/// them or the rows are long; otherwise in tiles of four adjacent weight rows against up to four activation
-/// rows (up to 16 accumulators), of two against up to eight, a tile's activation rows in
-/// groups of eight beyond; the last weight rows one at a time.
+/// them or the rows are long; otherwise in tiles of four adjacent weight rows against up to
+/// four activation rows (up to 16 accumulators), of two against up to eight, a tile's
+/// activation rows in groups of eight beyond; the last weight rows one at a time.
 A512 void stream_rows512(int fmt, const float *x, const void *w, int64_t row_bytes, float *y, int64_t m, int64_t k,
                          int64_t ldy, int64_t j0, int64_t j1, int from_memory) {
     // One F16/BF16 row from memory as two far streams: the shipped target's 1-row step
-    // 856-943 µs against 882-1088 one weight row at a time (with a thread's share in one
+    // 736-943 µs against 785-1088 one weight row at a time (with a thread's share in one
     // part, MatrixMultiply.partsPerThread); F32 rows, which stream faster unprefetched on
     // Zen 4 (one_row_prefetch), were 2-5% slower so (stories110M). The comment below says
     // why far pairs for more rows.

@@ -26,7 +26,7 @@ public enum MatrixMultiply {
     /// apart from 2 rows up, `stream_rows512`) run long instead of restarting every eighth
     /// of the matrix. The shipped target on Zen 4 (`bench-kernels --model`, 2 threads,
     /// alternating): 2 rows 696-758 µs against 804-881 with four parts a thread, 3 rows
-    /// 799-842 against 917-972, 5 rows 1099-1118 against 1183-1248, 1 row the same
+    /// 799-913 against 917-1103, 5 rows 1099-1178 against 1197-1410, 1 row the same
     /// (Benchmarks/RESULTS.md, session 12). Larger steps and cached weights keep
     /// `ThreadPool.partsPerThread`, so a stalled thread's parts can be taken by the others.
     public static func partsPerThread(rows m: Int, fromMemory: Bool) -> Int {
