@@ -220,7 +220,9 @@ public final class Engine: @unchecked Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 do {
-                    let id = try submit(prompt: prompt, parameters: parameters) { event in
+                    // A task cancelled before the request exists queues it already cancelled, so
+                    // it finishes before its first step however late this thread runs again.
+                    let id = try submit(prompt: prompt, parameters: parameters, cancelled: pending.isCancelled) { event in
                         if case .finished(let result) = event { continuation.resume(returning: result) }
                     }
                     if pending.started(id) { cancel(id) }
@@ -240,6 +242,13 @@ public final class Engine: @unchecked Sendable {
     @discardableResult
     public func submit(prompt: Prompt, parameters: GenerationParameters = GenerationParameters(),
                        onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws -> Int {
+        try submit(prompt: prompt, parameters: parameters, cancelled: false, onEvent: onEvent)
+    }
+
+    /// `submit(prompt:parameters:onEvent:)`; with `cancelled`, the request is queued together
+    /// with its cancellation (the engine finishes it as `.cancelled` before any step).
+    private func submit(prompt: Prompt, parameters: GenerationParameters, cancelled: Bool,
+                        onEvent: @escaping @Sendable (GenerationEvent) -> Void) throws -> Int {
         let ids = try tokens(for: prompt)
         try validate(promptTokens: ids, parameters: parameters)
         condition.lock()
@@ -250,6 +259,7 @@ public final class Engine: @unchecked Sendable {
                               vocabularySize: modelConfiguration.vocabularySize,
                               text: TextStream(tokenizer: tokenizer, stopSequences: parameters.stopSequences), emit: onEvent)
         inbox.append(request)
+        if cancelled { cancellations.insert(request.id) }
         snapshotIsIdle = false
         condition.broadcast()
         return request.id
@@ -407,4 +417,7 @@ private final class PendingRequest: Sendable {
 
     /// Records the cancellation; returns the id when the request has one already.
     func cancelled() -> Int? { state.withLock { $0.cancelled = true; return $0.id } }
+
+    /// Whether the task has been cancelled so far.
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
 }
