@@ -396,7 +396,7 @@ A512 void matmul512(int fmt, SWK_MATMUL_PARAMS) {
     const int64_t row_bytes = k * element_bytes(fmt);
     // Up to sixteen rows (decode batches, speculative verification of k+1 tokens): each
     // weight row is read and widened once for every eight of them.
-    if (m <= 16) {
+    if (m <= SWK_SKINNY_ROWS) {
         stream_rows512(fmt, x, w, row_bytes, y, m, k, ldy, j0, j1, from_memory);
         return;
     }

@@ -73,8 +73,8 @@ struct TransformerTests {
     /// `ThreadPool.partsPerThread` a thread, so a stalled thread's parts can move.
     @Test func skinnyStreamedStepsTakeOnePartPerThread() {
         #expect(MatrixMultiply.partsPerThread(rows: 1, fromMemory: true) == 1)
-        #expect(MatrixMultiply.partsPerThread(rows: MatrixMultiply.skinnyRows, fromMemory: true) == 1)
-        #expect(MatrixMultiply.partsPerThread(rows: MatrixMultiply.skinnyRows + 1, fromMemory: true) == ThreadPool.partsPerThread)
+        #expect(MatrixMultiply.partsPerThread(rows: Kernels.skinnyRows, fromMemory: true) == 1)
+        #expect(MatrixMultiply.partsPerThread(rows: Kernels.skinnyRows + 1, fromMemory: true) == ThreadPool.partsPerThread)
         #expect(MatrixMultiply.partsPerThread(rows: 3, fromMemory: false) == ThreadPool.partsPerThread)
         #expect(ThreadPool.partsPerThread > 1)
         let pool = ThreadPool(threadCount: 2)

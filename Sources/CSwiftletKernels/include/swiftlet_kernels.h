@@ -89,6 +89,10 @@ void swk_prepare_activations(const swk_kernels *kernels, int type, const float *
 /// Decodes `k` elements (one row) of `type` at `src` to floats.
 void swk_dequantize_row(int type, const void *src, float *dst, int64_t k);
 
+/// Activation rows up to which swk_matmul's float walks stream each weight row once for
+/// all rows (decode batches, speculative verification) instead of tiling a block.
+#define SWK_SKINNY_ROWS 16
+
 /// y[i*ldy + j] = Σ_t a_i[t] · w_j[t] for i < m and j0 <= j < j1, where a_i is row i of the
 /// prepared activations `a` (swk_prepare_activations) and w_j is weight row j, stored at
 /// `w + j * row_bytes` with row_bytes = k / block_size · block_bytes.

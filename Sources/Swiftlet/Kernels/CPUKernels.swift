@@ -79,6 +79,10 @@ public struct Kernels: @unchecked Sendable {
     public static var `default`: Kernels { defaultKernels }
     private static let defaultKernels = Kernels(path: .current)
 
+    /// Activation rows up to which the matmul kernels stream each weight row once for all
+    /// rows (`SWK_SKINNY_ROWS`): decode batches and speculative verification.
+    public static let skinnyRows = Int(SWK_SKINNY_ROWS)
+
     /// `swk_matmul`: weight rows `rows` of `y = a · wᵀ`, `y` with row stride `ldy`.
     @inline(__always)
     func matmul(type: UInt32, _ a: UnsafeRawPointer, _ w: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>,

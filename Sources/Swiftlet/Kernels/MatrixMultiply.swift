@@ -16,10 +16,6 @@ public enum MatrixMultiply {
         bytes > min(32 << 20, (lastLevelCache ?? Int.max) / 2)
     }
 
-    /// Activation rows up to which the kernels stream the weights once for every row
-    /// (`swk_matmul`'s skinny walks: decode batches, speculative verification).
-    public static let skinnyRows = 16
-
     /// Parts per thread for a region that multiplies `m` activation rows by matrices whose
     /// weights stream from memory (`fromMemory`) or not. Skinny steps from memory take one
     /// part per thread: each thread's whole share is then one walk, whose streams (two far
@@ -30,7 +26,7 @@ public enum MatrixMultiply {
     /// (Benchmarks/RESULTS.md, session 12). Larger steps and cached weights keep
     /// `ThreadPool.partsPerThread`, so a stalled thread's parts can be taken by the others.
     public static func partsPerThread(rows m: Int, fromMemory: Bool) -> Int {
-        fromMemory && m <= skinnyRows ? 1 : ThreadPool.partsPerThread
+        fromMemory && m <= Kernels.skinnyRows ? 1 : ThreadPool.partsPerThread
     }
 
     /// One thread's share: weight rows `share` of `y = x · wᵀ` for `m` prepared rows of `x`

@@ -37,8 +37,8 @@ public struct EngineMetrics: Sendable, Codable, Equatable {
 
     public init() {}
 
-    /// Largest step counted in `decodeSteps`.
-    public static let decodeStepTokens = 16
+    /// Largest step counted in `decodeSteps`: the kernels' skinny steps.
+    public static let decodeStepTokens = Kernels.skinnyRows
 
     public var meanBatchTokens: Double { steps > 0 ? Double(batchedTokens) / Double(steps) : 0 }
     public var meanBatchSequences: Double { steps > 0 ? Double(batchedSequences) / Double(steps) : 0 }
