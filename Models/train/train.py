@@ -140,12 +140,11 @@ def load_checkpoint(path: Path) -> tuple[dict, Config]:
     return params, config
 
 
-def load_shipped_target(path: Path) -> tuple[dict, Config]:
-    """The target as shipped (F16 matrices, F32 norms, read back from its GGUF) as float32
-    parameters: the draft learns the model it will draft for, bit for bit."""
+def load_shipped(path: Path, config: Config) -> dict:
+    """A model as shipped (F16 matrices, F32 norms, read back from its GGUF) as float32
+    parameters of shape `config`: the draft learns the model it will draft for, bit for bit."""
     reader = gguf.GGUFReader(str(path))
     tensors = {t.name: np.asarray(t.data, dtype=np.float32) for t in reader.tensors}
-    config = TARGET_CONFIG
     layers = {ours: np.stack([tensors[f"blk.{i}.{theirs}.weight"] for i in range(config.n_layers)])
               for ours, theirs in LAYER_TENSORS.items()}
     params = {"tok_embeddings": jnp.asarray(tensors["token_embd.weight"]), "norm": jnp.asarray(tensors["output_norm.weight"]),
@@ -155,7 +154,12 @@ def load_shipped_target(path: Path) -> tuple[dict, Config]:
         assert params[key].shape == expected[key].shape, (key, params[key].shape, expected[key].shape)
     for key, value in expected["layers"].items():
         assert params["layers"][key].shape == value.shape, (key, params["layers"][key].shape, value.shape)
-    return params, config
+    return params
+
+
+def load_shipped_target(path: Path) -> tuple[dict, Config]:
+    """The shipped target's GGUF as float32 parameters and its config."""
+    return load_shipped(path, TARGET_CONFIG), TARGET_CONFIG
 
 
 def make_train_step(name: str, config: Config, optimizer, teacher=None):
