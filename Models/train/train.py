@@ -142,7 +142,8 @@ def load_checkpoint(path: Path) -> tuple[dict, Config]:
 
 def load_shipped(path: Path, config: Config) -> dict:
     """A model as shipped (F16 matrices, F32 norms, read back from its GGUF) as float32
-    parameters of shape `config`: the draft learns the model it will draft for, bit for bit."""
+    parameters of shape `config` (the target the draft learns from, bit for bit; the draft
+    that tune_draft.py starts from)."""
     reader = gguf.GGUFReader(str(path))
     tensors = {t.name: np.asarray(t.data, dtype=np.float32) for t in reader.tensors}
     layers = {ours: np.stack([tensors[f"blk.{i}.{theirs}.weight"] for i in range(config.n_layers)])
