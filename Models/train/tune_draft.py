@@ -5,10 +5,11 @@ train.py). Speculative decoding proposes draft tokens on the text the target its
 so this second stage distils on that text: KL(target || draft) at every generated position
 (the prompt positions are not scored), with the target's TOP_K log-probabilities per
 position (computed once by the JAX target over the shipped GGUF, cached in
-work/greedy_teacher.npz) and the rest of its mass as one bucket. Matching the distribution,
-not only the argmax, keeps sampled acceptance: a first version trained cross-entropy on the
-greedy token alone and lifted greedy agreement to 0.95 but made the draft overconfident
-(validation perplexity 6,641, sampled acceptance at temperature 0.8 fell from 81 % to 15 %).
+work/greedy_teacher.npz, keyed by the target file and the sequences) and the rest of its
+mass as one bucket. Matching the distribution, not only the argmax, keeps sampled
+acceptance: a first version trained cross-entropy on the greedy token alone and lifted
+greedy agreement to 0.95 but made the draft overconfident (validation perplexity 6,641,
+sampled acceptance at temperature 0.8 fell from 81 % to 15 %).
 It starts from the distilled draft as exported (its F16 GGUF read back), holds out HELD_OUT
 sequences, and reports greedy agreement (draft argmax == target's greedy token) and the
 top-k KL on them before and after.
@@ -21,6 +22,7 @@ With --sequences (a smoke test) the log goes to the work directory and no JSON i
 
 import argparse
 import csv
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -52,9 +54,11 @@ def teacher_top_k(target_gguf: Path, sequences: np.ndarray, cache: Path) -> tupl
     Returns ids [n, width - 1, TOP_K] int16 and log-probabilities [n, width - 1, TOP_K] float32,
     computed by the JAX target over the shipped GGUF's weights (F16 read back to float32).
     """
+    # The cache is valid only for this target file, these sequences and TOP_K.
+    key = hashlib.sha256(target_gguf.read_bytes() + sequences.tobytes() + str(TOP_K).encode()).hexdigest()
     if cache.exists():
         data = np.load(cache)
-        if data["ids"].shape[:2] == (len(sequences), sequences.shape[1] - 1) and data["ids"].shape[2] == TOP_K:
+        if "key" in data and str(data["key"]) == key:
             return data["ids"], data["logp"].astype(np.float32)
     params, config = load_shipped_target(target_gguf)
 
@@ -72,7 +76,7 @@ def teacher_top_k(target_gguf: Path, sequences: np.ndarray, cache: Path) -> tupl
         ids[i:i + 32], logp[i:i + 32] = np.asarray(got_ids), np.asarray(got_logp)
         if i % 640 == 0:
             print(f"teacher {i}/{len(sequences)} {time.time() - start:6.1f}s", flush=True)
-    np.savez(cache, ids=ids, logp=logp)
+    np.savez(cache, ids=ids, logp=logp, key=key)
     return ids, logp.astype(np.float32)
 
 
